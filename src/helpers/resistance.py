@@ -140,3 +140,35 @@ def class_table(classes: pd.Series, by: pd.Series | None = None) -> pd.DataFrame
     counts.columns.name = None
     counts["total"] = counts.sum(axis=1)
     return counts
+
+
+def not_evaluable_reasons(explained: pd.DataFrame) -> pd.DataFrame:
+    """Counts of the reasons why courses are not evaluable (the attrition of the classes)."""
+    ne = explained[explained["resistance_class"] == "not_evaluable"]
+    counts = ne["reason"].value_counts().rename_axis("reason").rename("courses").reset_index()
+    counts["% of all courses"] = (100 * counts["courses"] / max(len(explained), 1)).round(1)
+    return counts
+
+
+def benefit_window_sensitivity(icb_courses: pd.DataFrame, windows_months: tuple[float, ...] =
+                               (3, 6, 12), min_exposure_weeks: float = 6) -> pd.DataFrame:
+    """Class counts for each benefit window (rows) — how the classes move with the window."""
+    rows = {}
+    for w in windows_months:
+        cls = classify_resistance(icb_courses, w, min_exposure_weeks)
+        rows[f"{w:g} months"] = cls.value_counts().reindex(CLASSES, fill_value=0)
+    out = pd.DataFrame(rows).T
+    out["total"] = out.sum(axis=1)
+    return out
+
+
+def class_transitions(icb_courses: pd.DataFrame, from_months: float, to_months: float,
+                      min_exposure_weeks: float = 6) -> pd.DataFrame:
+    """Cross-table of classes under two benefit windows (rows: ``from``, columns: ``to``)."""
+    a = pd.Categorical(classify_resistance(icb_courses, from_months, min_exposure_weeks),
+                       categories=CLASSES)
+    b = pd.Categorical(classify_resistance(icb_courses, to_months, min_exposure_weeks),
+                       categories=CLASSES)
+    tab = pd.crosstab(pd.Series(a, name=f"{from_months:g} months"),
+                      pd.Series(b, name=f"{to_months:g} months"), dropna=False)
+    return tab

@@ -1,0 +1,79 @@
+"""Derived tables shared by the chapters: one row per patient, one row per sample.
+
+Nothing here is stored in a cohort: resistance classes, sample timepoints, TMB at baseline
+and the survival times are recomputed from the canonical tables with the chapter's
+parameters, so that a rerun with other parameters sees other classes.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .cohort import Cohort, sample_timepoints
+from .resistance import DAYS_PER_MONTH, explain_resistance, regimen_group
+
+
+def patient_table(cohort: Cohort, benefit_months: float = 6,
+                  min_exposure_weeks: float = 6) -> pd.DataFrame:
+    """One row per patient: covariates, index course, resistance class and survival times.
+
+    Columns include ``resistance_class``, ``reason``, ``basis``, ``regimen_group``,
+    ``tmb`` (from the pre-treatment DNA sample nearest day 0), ``pfs_days``/``pfs_event``
+    (progression or death), ``os_days``/``os_event`` (from day 0) and, for patients who
+    progressed, ``pps_days``/``pps_event`` (survival after progression).
+    """
+    pats = cohort.patients.copy()
+    idx = cohort.index_courses()
+    cls = explain_resistance(idx, benefit_months, min_exposure_weeks)
+    idx = pd.concat([idx, cls], axis=1)
+    keep = ["patient_id", "line", "regimen", "stop_day", "best_response", "progression_day",
+            "last_assessment_day", "resistance_class", "reason", "basis"]
+    keep = [c for c in keep if c in idx.columns]
+    df = pats.merge(idx[keep], on="patient_id", how="left", validate="one_to_one")
+    df["regimen_group"] = regimen_group(df["regimen"])
+    if "ecog" not in df.columns:
+        df["ecog"] = np.nan
+
+    tmb = baseline_tmb(cohort)
+    df["tmb"] = df["patient_id"].map(tmb)
+    end = pd.to_numeric(df["last_followup_day"], errors="coerce")
+    prog = pd.to_numeric(df["progression_day"], errors="coerce")
+    death = df["death"].fillna(False).astype(bool)
+    df["os_days"] = end
+    df["os_event"] = death & end.notna()
+    df["pfs_days"] = prog.where(prog.notna(), end)
+    df["pfs_event"] = prog.notna() | death
+    df["progressed"] = prog.notna()
+    df["pps_days"] = (end - prog).where(prog.notna())
+    df["pps_event"] = death.where(prog.notna())
+    for col in ("os", "pfs", "pps"):
+        df[f"{col}_months"] = df[f"{col}_days"] / DAYS_PER_MONTH
+    return df
+
+
+def baseline_tmb(cohort: Cohort) -> pd.Series:
+    """TMB of each patient's pre-treatment DNA sample nearest day 0 (indexed by patient)."""
+    sam = cohort.samples
+    if "tmb" not in sam.columns:
+        return pd.Series(dtype=float)
+    tp = sample_timepoints(cohort)
+    s = sam.assign(timepoint=tp.to_numpy())
+    s = s[(s["timepoint"] == "pre") & s["tmb"].notna()]
+    s = s.sort_values("collection_day", ascending=False, na_position="last")
+    return s.drop_duplicates("patient_id").set_index("patient_id")["tmb"].astype(float)
+
+
+def sample_table(cohort: Cohort, benefit_months: float = 6,
+                 min_exposure_weeks: float = 6) -> pd.DataFrame:
+    """One row per sample with its patient's cancer type and class and its timepoint."""
+    pt = patient_table(cohort, benefit_months, min_exposure_weeks)
+    s = cohort.samples.copy()
+    s["timepoint"] = sample_timepoints(cohort).to_numpy()
+    s["has_dna"] = s["assay"].isin(["DNA", "DNA+RNA"])
+    s["has_rna"] = s["assay"].isin(["RNA", "DNA+RNA"])
+    if cohort.expression is not None:
+        s["has_rna"] &= s["sample_id"].isin(cohort.expression.columns)
+    else:
+        s["has_rna"] = False
+    cols = ["patient_id", "cancer_type", "resistance_class", "progression_day", "regimen_group"]
+    return s.merge(pt[cols], on="patient_id", how="left")

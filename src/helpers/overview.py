@@ -1,0 +1,170 @@
+"""Chapter 1, cohort overview: attrition, Table 1 and sample availability."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .cohort import Cohort
+from .derive import patient_table, sample_table
+from .resistance import DAYS_PER_MONTH
+
+
+def attrition(cohort: Cohort, benefit_months: float = 6,
+              min_exposure_weeks: float = 6) -> pd.DataFrame:
+    """Patients remaining at each step from the whole cohort to each analysis set.
+
+    Each row is an analysis set with the number of patients and the chapter that uses it.
+    """
+    pt = patient_table(cohort, benefit_months, min_exposure_weeks)
+    st = sample_table(cohort, benefit_months, min_exposure_weeks)
+    evaluable = pt["resistance_class"].isin(["primary", "acquired"])
+    progressed_eval = evaluable & pt["progressed"]
+
+    def patients_with(mask: pd.Series) -> set:
+        return set(st.loc[mask, "patient_id"])
+
+    pre_dna = patients_with((st["timepoint"] == "pre") & st["has_dna"])
+    post_dna = patients_with((st["timepoint"] == "post") & st["has_dna"])
+    pre_rna = patients_with((st["timepoint"] == "pre") & st["has_rna"])
+    post_rna = patients_with((st["timepoint"] == "post") & st["has_rna"])
+    rt = set()
+    if cohort.radiotherapy is not None and len(cohort.radiotherapy):
+        r = cohort.radiotherapy.merge(pt[["patient_id", "progression_day"]], on="patient_id")
+        rt = set(r.loc[r["start_day"] >= r["progression_day"], "patient_id"])
+    ids = pt["patient_id"]
+    rows = [
+        ("All patients", len(pt), "cohort overview"),
+        ("Index ICB course with a resistance class other than not evaluable",
+         int((pt["resistance_class"] != "not_evaluable").sum()), "resistance classes"),
+        ("Primary or acquired resistance", int(evaluable.sum()), "resistance classes"),
+        ("... progressed (survival after progression)", int(progressed_eval.sum()),
+         "survival after progression"),
+        ("... with a pre-treatment DNA sample", int(ids[evaluable].isin(pre_dna).sum()),
+         "acquired LoF (pre group)"),
+        ("... with a post-progression DNA sample", int(ids[progressed_eval].isin(post_dna).sum()),
+         "acquired LoF (post groups)"),
+        ("... with pre and post DNA (pairs)",
+         int(ids[progressed_eval].isin(pre_dna & post_dna).sum()), "acquired LoF (pairs)"),
+        ("... with a post-progression RNA sample", int(ids[progressed_eval].isin(post_rna).sum()),
+         "TME states"),
+        ("... with pre and post RNA (pairs)",
+         int(ids[progressed_eval].isin(pre_rna & post_rna).sum()), "TME transitions"),
+        ("Progressed (any class) and given radiotherapy after progression",
+         int((pt["progressed"] & ids.isin(rt)).sum()), "radiotherapy salvage"),
+    ]
+    out = pd.DataFrame(rows, columns=["analysis set", "patients", "used in"])
+    out["% of all"] = (100 * out["patients"] / len(pt)).round(1)
+    return out
+
+
+def _median_iqr(x: pd.Series, digits: int = 0) -> str:
+    x = pd.to_numeric(x, errors="coerce").dropna()
+    if x.empty:
+        return "n/a"
+    q1, q2, q3 = np.percentile(x, [25, 50, 75])
+    return f"{q2:.{digits}f} ({q1:.{digits}f}-{q3:.{digits}f})"
+
+
+def _km_median_months(time_days: pd.Series, event: pd.Series) -> float:
+    """Product-limit median (first time with S(t) <= 0.5), in months."""
+    t = pd.to_numeric(time_days, errors="coerce")
+    ok = t.notna()
+    t, e = t[ok].to_numpy(float), event[ok].astype(bool).to_numpy()
+    if len(t) == 0:
+        return float("nan")
+    order = np.lexsort((~e, t))
+    t, e = t[order], e[order]
+    uniq = np.unique(t[e])
+    s = 1.0
+    for u in uniq:
+        at_risk = (t >= u).sum()
+        d = ((t == u) & e).sum()
+        s *= 1 - d / at_risk
+        if s <= 0.5:
+            return float(u / DAYS_PER_MONTH)
+    return float("nan")
+
+
+def table_one(cohort: Cohort, benefit_months: float = 6,
+              min_exposure_weeks: float = 6) -> pd.DataFrame:
+    """Table 1: patient characteristics and outcomes by cancer type (columns) and overall."""
+    pt = patient_table(cohort, benefit_months, min_exposure_weeks)
+    groups = [("All", pt)] + [(t, g) for t, g in pt.groupby("cancer_type", sort=True)]
+    rows: dict[str, dict[str, object]] = {}
+    for name, g in groups:
+        n = len(g)
+        col: dict[str, object] = {"Patients, n": n}
+        col["Age, median (IQR)"] = _median_iqr(g["age_at_icb"])
+        col["Female, %"] = round(100 * (g["sex"] == "female").mean(), 1)
+        if g["ecog"].notna().any():
+            for e in (0, 1, 2):
+                col[f"ECOG {e}, %"] = round(100 * (g["ecog"] == e).mean(), 1)
+            col["ECOG ≥3 or unknown, %"] = round(100 * ((g["ecog"] >= 3) | g["ecog"].isna()).mean(), 1)
+        col["First line, %"] = round(100 * (g["line"] == 1).mean(), 1)
+        for grp in ("monotherapy", "combination", "ICB+chemo"):
+            col[f"{grp}, %"] = round(100 * (g["regimen_group"] == grp).mean(), 1)
+        col["Baseline TMB/Mb, median (IQR)"] = _median_iqr(g["tmb"], 1)
+        br = g["best_response"]
+        assessed = br.isin(["CR", "PR", "SD", "PD"])
+        col["Objective response (CR/PR), % of assessed"] = (
+            round(100 * br[assessed].isin(["CR", "PR"]).mean(), 1) if assessed.any() else np.nan)
+        col["Median PFS, months (KM)"] = round(_km_median_months(g["pfs_days"], g["pfs_event"]), 2)
+        col["Median OS, months (KM)"] = round(_km_median_months(g["os_days"], g["os_event"]), 2)
+        col["Progressed, %"] = round(100 * g["progressed"].mean(), 1)
+        col["Died, %"] = round(100 * g["death"].astype(bool).mean(), 1)
+        rows[name] = col
+    return pd.DataFrame(rows)
+
+
+def sample_availability(cohort: Cohort, benefit_months: float = 6,
+                        min_exposure_weeks: float = 6) -> pd.DataFrame:
+    """Patients with pre/post DNA and RNA samples, by cancer type."""
+    pt = patient_table(cohort, benefit_months, min_exposure_weeks)
+    st = sample_table(cohort, benefit_months, min_exposure_weeks)
+
+    def having(mask: pd.Series) -> pd.Series:
+        return pt["patient_id"].isin(set(st.loc[mask, "patient_id"]))
+
+    flags = pd.DataFrame({
+        "pre DNA": having((st["timepoint"] == "pre") & st["has_dna"]),
+        "pre RNA": having((st["timepoint"] == "pre") & st["has_rna"]),
+        "on-treatment": having(st["timepoint"] == "on"),
+        "post DNA": having((st["timepoint"] == "post") & st["has_dna"]),
+        "post RNA": having((st["timepoint"] == "post") & st["has_rna"]),
+    })
+    flags["pre+post DNA"] = flags["pre DNA"] & flags["post DNA"]
+    flags["pre+post RNA"] = flags["pre RNA"] & flags["post RNA"]
+    flags["cancer_type"] = pt["cancer_type"].to_numpy()
+    out = flags.groupby("cancer_type").sum().astype(int)
+    out.loc["All"] = out.sum()
+    out.insert(0, "patients", pt.groupby("cancer_type").size().reindex(out.index[:-1]).tolist()
+               + [len(pt)])
+    return out
+
+
+def swimmer_data(cohort: Cohort, n: int = 40, seed: int = 0, benefit_months: float = 6,
+                 min_exposure_weeks: float = 6) -> dict[str, pd.DataFrame]:
+    """A random subset of patients for a swimmer plot, with row numbers instead of identifiers.
+
+    Returns ``lanes`` (one row per patient: row, cancer type, class, follow-up, death,
+    progression, treatment stop, best response) and ``events`` (row, day, kind) for samples
+    and radiotherapy. Identifiers are dropped.
+    """
+    pt = patient_table(cohort, benefit_months, min_exposure_weeks)
+    rng = np.random.default_rng(seed)
+    take = rng.choice(len(pt), size=min(n, len(pt)), replace=False)
+    sub = pt.iloc[take].sort_values("last_followup_day", ascending=True).reset_index(drop=True)
+    sub["row"] = np.arange(1, len(sub) + 1)
+    rowmap = dict(zip(sub["patient_id"], sub["row"]))
+    st = sample_table(cohort, benefit_months, min_exposure_weeks)
+    st = st[st["patient_id"].isin(rowmap)]
+    events = [pd.DataFrame({"row": st["patient_id"].map(rowmap), "day": st["collection_day"],
+                            "kind": st["timepoint"].map(lambda t: f"{t} biopsy")})]
+    if cohort.radiotherapy is not None:
+        r = cohort.radiotherapy[cohort.radiotherapy["patient_id"].isin(rowmap)]
+        events.append(pd.DataFrame({"row": r["patient_id"].map(rowmap), "day": r["start_day"],
+                                    "kind": "radiotherapy"}))
+    ev = pd.concat(events, ignore_index=True).dropna(subset=["day"])
+    lanes = sub[["row", "cancer_type", "resistance_class", "best_response", "last_followup_day",
+                 "death", "progression_day", "stop_day"]].copy()
+    return {"lanes": lanes, "events": ev}

@@ -1,0 +1,151 @@
+"""Survival figures: Kaplan-Meier curves with an at-risk table, and forest plots of hazard ratios.
+
+Both functions draw on a matplotlib ``Axes`` the caller owns and return it, so notebooks control
+figure size and layout. The numbers come from :mod:`helpers.survival`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from lifelines import KaplanMeierFitter
+from matplotlib.axes import Axes
+
+from helpers.survival import SurvivalInputError, at_risk_table
+
+__all__ = ["plot_km", "forest_plot"]
+
+
+def _as_mapping(
+    fitters: Mapping[str, KaplanMeierFitter] | Sequence[KaplanMeierFitter] | KaplanMeierFitter,
+) -> dict[str, KaplanMeierFitter]:
+    if isinstance(fitters, KaplanMeierFitter):
+        fitters = [fitters]
+    if isinstance(fitters, Mapping):
+        return {str(label): fitter for label, fitter in fitters.items()}
+    return {str(getattr(fitter, "_label", f"curve {i}")): fitter for i, fitter in enumerate(fitters)}
+
+
+def plot_km(
+    ax: Axes,
+    fitters: Mapping[str, KaplanMeierFitter] | Sequence[KaplanMeierFitter] | KaplanMeierFitter,
+    at_risk_times: Iterable[float] | None = None,
+    *,
+    ci: bool = True,
+    censor_marks: bool = True,
+    min_cell_count: int | None = None,
+    xlabel: str = "Time",
+    ylabel: str = "Survival probability",
+) -> Axes:
+    """Draw Kaplan-Meier curves, optionally with a number-at-risk table under the axes.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    fitters : mapping of label to KaplanMeierFitter, a sequence of them, or one
+        The fitted curves (e.g. from :func:`helpers.survival.kaplan_meier_by_group`).
+    at_risk_times : iterable of float, optional
+        Times at which to print the number at risk under the x axis (and to place the ticks).
+    ci : bool, default True
+        Shade each curve's pointwise confidence band.
+    censor_marks : bool, default True
+        Mark censoring times with "+".
+    min_cell_count : int, optional
+        Suppress at-risk counts 0 < n < ``min_cell_count`` (restricted cohorts); shown as
+        "<min_cell_count".
+    xlabel, ylabel : str
+        Axis labels.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``; the curve of label L is the line with ``get_label() == L``.
+    """
+    curves = _as_mapping(fitters)
+    if not curves:
+        raise SurvivalInputError("plot_km: no curves to plot")
+    for label, fitter in curves.items():
+        if not hasattr(fitter, "survival_function_"):
+            raise SurvivalInputError(f"plot_km: curve {label!r} is not a fitted KaplanMeierFitter")
+        curve = fitter.survival_function_.iloc[:, 0]
+        (line,) = ax.step(curve.index, curve.to_numpy(), where="post", label=label)
+        color = line.get_color()
+        if ci:
+            band = fitter.confidence_interval_survival_function_
+            ax.fill_between(band.index, band.iloc[:, 0], band.iloc[:, 1], step="post", alpha=0.2,
+                            color=color, linewidth=0)
+        if censor_marks:
+            durations = np.asarray(fitter.durations, dtype=float)
+            censored = np.unique(durations[np.asarray(fitter.event_observed) == 0])
+            if len(censored):
+                heights = fitter.survival_function_at_times(censored).to_numpy()
+                ax.plot(censored, heights, "+", color=color, markersize=6, linestyle="none")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlim(left=0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if len(curves) > 1:
+        ax.legend(frameon=False)
+
+    if at_risk_times is not None:
+        times = [float(t) for t in at_risk_times]
+        table = at_risk_table(curves, times, min_cell_count=min_cell_count)
+        ax.set_xticks(times)
+        ax.set_xlim(min(0.0, times[0]), max(times[-1], ax.get_xlim()[1]))
+        # one text row per curve below the axis, in axes coordinates vertically
+        ax.annotate("Number at risk", xy=(0, -0.22), xycoords="axes fraction", ha="right",
+                    va="center", fontsize="small", fontweight="bold")
+        for row_number, (label, counts) in enumerate(table.iterrows()):
+            y = -0.30 - 0.08 * row_number
+            ax.annotate(label, xy=(0, y), xycoords="axes fraction", ha="right", va="center",
+                        fontsize="small")
+            for t, count in counts.items():
+                text = f"<{min_cell_count}" if pd.isna(count) else str(int(count))
+                ax.annotate(text, xy=(t, y), xycoords=("data", "axes fraction"), ha="center",
+                            va="center", fontsize="small", gid="at_risk")
+    return ax
+
+
+def forest_plot(
+    ax: Axes,
+    table: pd.DataFrame,
+    *,
+    label_col: str = "covariate",
+    xlabel: str = "Hazard ratio (95% CI)",
+) -> Axes:
+    """Forest plot of hazard ratios on a log scale.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    table : pandas.DataFrame
+        With columns ``hr``, ``ci_low``, ``ci_high`` and ``label_col``, e.g. from
+        :func:`helpers.survival.hazard_ratio_table`; one row per line, top to bottom.
+    label_col : str, default "covariate"
+        Column with the row labels.
+    xlabel : str
+        Axis label.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, with a reference line at HR = 1.
+    """
+    missing = [c for c in (label_col, "hr", "ci_low", "ci_high") if c not in table.columns]
+    if missing:
+        raise SurvivalInputError(f"forest_plot: table lacks column(s) {missing}")
+    values = table[["hr", "ci_low", "ci_high"]].astype(float)
+    if (values <= 0).any().any() or values.isna().any().any():
+        raise SurvivalInputError("forest_plot: hr, ci_low and ci_high must be positive numbers")
+    y = np.arange(len(table))[::-1]
+    ax.hlines(y, values["ci_low"], values["ci_high"], color="black", linewidth=1)
+    ax.plot(values["hr"], y, "s", color="black", markersize=5, linestyle="none", gid="hr_points")
+    ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(y)
+    ax.set_yticklabels(table[label_col].astype(str))
+    ax.set_xlabel(xlabel)
+    return ax

@@ -1,0 +1,846 @@
+"""Survival toolkit: Kaplan-Meier, log-rank, Cox models, landmark and time-varying analyses.
+
+Thin, validated wrappers around :mod:`lifelines` that return lifelines' own fitted objects, plus
+tidy tables for the book. Numbers agree with R's ``survival`` package (``survfit``, ``survdiff``,
+``coxph(ties = "efron")``) to a relative tolerance of 1e-6; ``tests/test_survival.py`` checks this
+against ``../shared/reference/survival_reference.json``.
+
+Conventions
+-----------
+* ``time`` is any non-negative float (days in the canonical cohort, months in the public tables);
+  ``event`` is 1 for the event (death, progression) and 0 for censoring.
+* Bad input (NaN, negative times, events other than 0/1, missing columns) raises
+  :class:`SurvivalInputError` (a ``ValueError``) or :class:`MissingColumnError` (a ``KeyError``)
+  whose message names the function, the column, the rule and a few offending rows.
+
+Why a landmark?
+---------------
+Comparing overall survival *from the start of ICB* between acquired and primary resistance is
+biased: a patient can only be called "acquired" after surviving the ``benefit_months`` window, so
+that group is granted "immortal" time it could not have died in (Suissa 2008, Am J Epidemiol
+167:492; Anderson, Cain & Gelber 1983, J Clin Oncol 1:710). The landmark method removes the bias by
+(1) choosing a landmark time L, (2) keeping only patients still alive and under follow-up at L,
+(3) defining groups only from what is known at L (e.g. "progressed by L or not"), and (4) measuring
+survival from L. See :func:`landmark`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter, CoxTimeVaryingFitter, KaplanMeierFitter
+from lifelines.statistics import StatisticalResult, multivariate_logrank_test, proportional_hazard_test
+from scipy import stats
+
+__all__ = [
+    "SurvivalInputError",
+    "MissingColumnError",
+    "R_CONFORMANT_FIT_OPTIONS",
+    "kaplan_meier",
+    "kaplan_meier_by_group",
+    "km_median",
+    "survival_at",
+    "logrank",
+    "cox",
+    "hazard_ratio_table",
+    "proportional_hazards_test",
+    "landmark",
+    "to_counting_process",
+    "cox_time_varying",
+    "at_risk_table",
+]
+
+#: Newton-Raphson options for lifelines' Cox fitters that reproduce R's ``coxph`` to ~1e-10.
+#: lifelines (0.30) stops by default when the *relative change of the log-likelihood* falls below
+#: ``r_precision=1e-9``; the log-likelihood is flat near the optimum (its change is quadratic in
+#: the step), so the coefficients it returns are still ~4e-7 (relative) away from the maximum, the
+#: same order as the tolerance we promise. Switching that rule off (``r_precision=0``) and asking
+#: for a Newton decrement below 1e-14 keeps iterating until the step itself is ~1e-7 in the
+#: standardised scale; it costs one or two extra iterations.
+R_CONFORMANT_FIT_OPTIONS: dict[str, float] = {"precision": 1e-14, "r_precision": 0.0}
+
+# S(t) is a product of fractions, so a curve that is exactly 0.5 in exact arithmetic can land a few
+# ulps above it in floating point; such values count as "reached 0.5".
+_HALF_TOLERANCE = 1e-10
+
+
+class SurvivalInputError(ValueError):
+    """Invalid survival data (negative or missing times, events not 0/1, bad intervals, ...)."""
+
+
+class MissingColumnError(KeyError):
+    """A column the analysis needs is not in the table."""
+
+    def __str__(self) -> str:  # KeyError would print the message with quotes around it
+        return str(self.args[0]) if self.args else ""
+
+
+# --------------------------------------------------------------------------------------------
+# input validation
+# --------------------------------------------------------------------------------------------
+
+
+def _examples(labels: Sequence[Any], values: Sequence[Any], limit: int = 5) -> str:
+    pairs = [f"{label!r}: {value!r}" for label, value in zip(labels[:limit], values[:limit])]
+    more = f", ... ({len(labels) - limit} more)" if len(labels) > limit else ""
+    return "{" + ", ".join(pairs) + more + "}"
+
+
+def _complain(where: str, name: str, rule: str, series: pd.Series, bad: np.ndarray) -> None:
+    """Raise SurvivalInputError naming the function, the column, the rule and example rows."""
+    bad_rows = series[bad]
+    raise SurvivalInputError(
+        f"{where}: {name!r} has {int(bad.sum())} value(s) that break the rule '{rule}' "
+        f"(row: value) {_examples(bad_rows.index.tolist(), bad_rows.tolist())}"
+    )
+
+
+def _as_series(values: Any, name: str, where: str) -> pd.Series:
+    if isinstance(values, pd.Series):
+        return values
+    if isinstance(values, pd.DataFrame):
+        raise SurvivalInputError(f"{where}: {name!r} must be one-dimensional, got a DataFrame")
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise SurvivalInputError(f"{where}: {name!r} must be one-dimensional, got shape {array.shape}")
+    return pd.Series(array)
+
+
+def _check_times(values: Any, name: str, where: str) -> pd.Series:
+    """Return ``values`` as a float Series after checking: numeric, no NaN/inf, >= 0."""
+    series = _as_series(values, name, where)
+    if len(series) == 0:
+        raise SurvivalInputError(f"{where}: {name!r} is empty")
+    if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
+        raise SurvivalInputError(f"{where}: {name!r} must be numeric, got dtype {series.dtype}")
+    series = series.astype(float)
+    values_ = series.to_numpy()
+    if np.isnan(values_).any():
+        _complain(where, name, "no missing values", series, np.isnan(values_))
+    if np.isinf(values_).any():
+        _complain(where, name, "finite", series, np.isinf(values_))
+    if (values_ < 0).any():
+        _complain(where, name, "time >= 0", series, values_ < 0)
+    return series
+
+
+def _check_events(values: Any, name: str, where: str) -> pd.Series:
+    """Return ``values`` as an int Series of 0/1 after checking: no NaN, only 0/1 (or bool)."""
+    series = _as_series(values, name, where)
+    if len(series) == 0:
+        raise SurvivalInputError(f"{where}: {name!r} is empty")
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype(int)
+    if not pd.api.types.is_numeric_dtype(series):
+        raise SurvivalInputError(
+            f"{where}: {name!r} must be 0/1 (or boolean), got dtype {series.dtype}"
+        )
+    values_ = series.to_numpy(dtype=float)
+    if np.isnan(values_).any():
+        _complain(where, name, "no missing values", series, np.isnan(values_))
+    not_binary = ~np.isin(values_, (0.0, 1.0))
+    if not_binary.any():
+        _complain(where, name, "event is 0 (censored) or 1 (event)", series, not_binary)
+    return series.astype(int)
+
+
+def _check_same_length(where: str, **named: pd.Series) -> None:
+    lengths = {name: len(series) for name, series in named.items()}
+    if len(set(lengths.values())) > 1:
+        raise SurvivalInputError(f"{where}: inputs differ in length: {lengths}")
+
+
+def _require_columns(data: pd.DataFrame, columns: Iterable[str], where: str) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise SurvivalInputError(f"{where}: expected a pandas DataFrame, got {type(data).__name__}")
+    missing = [column for column in columns if column not in data.columns]
+    if missing:
+        present = [str(column) for column in data.columns]
+        shown = ", ".join(present[:20]) + (f", ... ({len(present) - 20} more)" if len(present) > 20 else "")
+        raise MissingColumnError(f"{where}: column(s) {missing} not found; the table has [{shown}]")
+
+
+def _as_list(columns: str | Sequence[str] | None) -> list[str]:
+    if columns is None:
+        return []
+    if isinstance(columns, str):
+        return [columns]
+    return list(columns)
+
+
+def _check_covariates(data: pd.DataFrame, covariates: list[str], where: str) -> pd.DataFrame:
+    """Covariates must be numeric (bool is cast to 0/1) and complete."""
+    if not covariates:
+        raise SurvivalInputError(f"{where}: no covariate columns left to fit")
+    data = data.copy()
+    for column in covariates:
+        series = data[column]
+        if pd.api.types.is_bool_dtype(series):
+            data[column] = series.astype(float)
+        elif not pd.api.types.is_numeric_dtype(series):
+            raise SurvivalInputError(
+                f"{where}: covariate {column!r} has non-numeric dtype {series.dtype}; encode it "
+                f"as 0/1 indicator columns (e.g. pandas.get_dummies(..., drop_first=True)) first"
+            )
+    incomplete = data[covariates].isna().sum()
+    incomplete = incomplete[incomplete > 0]
+    if len(incomplete):
+        raise SurvivalInputError(
+            f"{where}: missing values in covariate(s) {incomplete.to_dict()} (column: count); "
+            f"drop or impute those rows explicitly before fitting"
+        )
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# Kaplan-Meier
+# --------------------------------------------------------------------------------------------
+
+
+def kaplan_meier(
+    time: Any, event: Any, label: str | None = None, alpha: float = 0.05
+) -> KaplanMeierFitter:
+    """Fit a Kaplan-Meier (product-limit) estimator.
+
+    Parameters
+    ----------
+    time : array-like of float
+        Follow-up time, >= 0, no missing values.
+    event : array-like of {0, 1} or bool
+        1 if the event was observed at ``time``, 0 if censored.
+    label : str, optional
+        Name of the curve (used in plots and tables).
+    alpha : float, default 0.05
+        1 - confidence level of the pointwise (exponential Greenwood) confidence band.
+
+    Returns
+    -------
+    lifelines.KaplanMeierFitter
+        The fitted estimator.
+
+    Raises
+    ------
+    SurvivalInputError
+        If a time is negative or missing, or an event is not 0/1.
+    """
+    where = "kaplan_meier"
+    durations = _check_times(time, "time", where)
+    events = _check_events(event, "event", where)
+    _check_same_length(where, time=durations, event=events)
+    fitter = KaplanMeierFitter(alpha=alpha)
+    return fitter.fit(durations.to_numpy(), events.to_numpy(), label=label)
+
+
+def kaplan_meier_by_group(
+    time: Any, event: Any, group: Any, alpha: float = 0.05
+) -> dict[str, KaplanMeierFitter]:
+    """Fit one Kaplan-Meier curve per group.
+
+    Parameters
+    ----------
+    time, event
+        As in :func:`kaplan_meier`.
+    group : array-like
+        Group label of each row (no missing values).
+    alpha : float, default 0.05
+        1 - confidence level of the bands.
+
+    Returns
+    -------
+    dict of str to lifelines.KaplanMeierFitter
+        Fitted curves keyed by ``str(group label)``, in sorted label order.
+    """
+    where = "kaplan_meier_by_group"
+    durations = _check_times(time, "time", where)
+    events = _check_events(event, "event", where)
+    groups = _as_series(group, "group", where)
+    _check_same_length(where, time=durations, event=events, group=groups)
+    groups = groups.reset_index(drop=True)
+    if groups.isna().any():
+        _complain(where, "group", "no missing values", groups, groups.isna().to_numpy())
+    durations = durations.reset_index(drop=True)
+    events = events.reset_index(drop=True)
+    curves = {}
+    for value in sorted(groups.unique(), key=str):
+        mask = (groups == value).to_numpy()
+        curves[str(value)] = kaplan_meier(durations[mask], events[mask], label=str(value), alpha=alpha)
+    return curves
+
+
+def _survival_curve(fitter: KaplanMeierFitter) -> pd.Series:
+    if not isinstance(fitter, KaplanMeierFitter) or not hasattr(fitter, "survival_function_"):
+        raise SurvivalInputError(
+            f"expected a fitted lifelines.KaplanMeierFitter, got {type(fitter).__name__}"
+        )
+    return fitter.survival_function_.iloc[:, 0]
+
+
+def km_median(fitter: KaplanMeierFitter) -> float:
+    """Median survival time of a Kaplan-Meier curve, by the plain product-limit rule.
+
+    The median is the first time at which S(t) <= 0.5. If the curve never reaches 0.5 the
+    median is not estimable and NaN is returned.
+
+    Parameters
+    ----------
+    fitter : lifelines.KaplanMeierFitter
+        A fitted estimator (e.g. from :func:`kaplan_meier`).
+
+    Returns
+    -------
+    float
+        The median, or ``nan`` if S(t) stays above 0.5.
+
+    Notes
+    -----
+    This equals R's ``survfit`` median except when the curve sits *exactly* at 0.5 over an
+    interval: R then reports the midpoint between the time S reaches 0.5 and the next event time,
+    whereas this function reports the start of that interval (as do ``FACTS.md`` and lifelines'
+    ``median_survival_time_``).
+    """
+    curve = _survival_curve(fitter)
+    reached = curve.index[curve.to_numpy() <= 0.5 + _HALF_TOLERANCE]
+    return float(reached[0]) if len(reached) else float("nan")
+
+
+def survival_at(fitter: KaplanMeierFitter, times: float | Iterable[float]) -> pd.Series:
+    """Kaplan-Meier survival probability S(t) at given times (right-continuous step function).
+
+    Parameters
+    ----------
+    fitter : lifelines.KaplanMeierFitter
+        A fitted estimator.
+    times : float or iterable of float
+        Times at which to read the curve; events at exactly ``t`` are included in S(t).
+
+    Returns
+    -------
+    pandas.Series
+        S(t) indexed by ``times``. Beyond the last follow-up time the curve is undefined
+        (NaN, as R's ``summary(survfit, times)`` drops such times) unless it has already
+        dropped to 0.
+    """
+    curve = _survival_curve(fitter)
+    query = np.atleast_1d(np.asarray(list(times) if not np.isscalar(times) else [times], dtype=float))
+    if np.isnan(query).any():
+        raise SurvivalInputError("survival_at: 'times' contains NaN")
+    grid = curve.index.to_numpy(dtype=float)
+    values = curve.to_numpy(dtype=float)
+    position = np.searchsorted(grid, query, side="right") - 1
+    result = np.where(position >= 0, values[np.clip(position, 0, None)], 1.0)
+    last_time = float(fitter.durations.max())
+    beyond = (query > last_time) & (values[-1] > 0)
+    result[beyond] = np.nan
+    return pd.Series(result, index=pd.Index(query, name="time"), name=curve.name)
+
+
+def at_risk_table(
+    fitters: Mapping[str, KaplanMeierFitter] | Sequence[KaplanMeierFitter],
+    times: Iterable[float],
+    min_cell_count: int | None = None,
+) -> pd.DataFrame:
+    """Number at risk (follow-up time >= t) per curve at each time, as printed under KM plots.
+
+    Parameters
+    ----------
+    fitters : mapping of label to KaplanMeierFitter, or a sequence of them
+        The curves; a sequence uses each fitter's own label.
+    times : iterable of float
+        The times of the columns.
+    min_cell_count : int, optional
+        If given, counts with 0 < n < ``min_cell_count`` are suppressed (shown as missing,
+        ``<NA>``), as the book requires for restricted cohorts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per curve, one column per time, nullable integer counts.
+    """
+    if isinstance(fitters, Mapping):
+        items = list(fitters.items())
+    else:
+        items = [(getattr(fitter, "_label", f"curve {i}"), fitter) for i, fitter in enumerate(fitters)]
+    time_points = [float(t) for t in times]
+    rows = {}
+    for label, fitter in items:
+        _survival_curve(fitter)
+        if getattr(fitter, "entry", None) is not None:
+            raise SurvivalInputError(
+                f"at_risk_table: curve {label!r} was fitted with delayed entry, which is not supported"
+            )
+        durations = np.asarray(fitter.durations, dtype=float)
+        rows[str(label)] = [int((durations >= t).sum()) for t in time_points]
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=time_points).astype("Int64")
+    table.index.name = "curve"
+    table.columns.name = "time"
+    if min_cell_count is not None:
+        table = table.mask((table > 0) & (table < min_cell_count))
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# log-rank
+# --------------------------------------------------------------------------------------------
+
+
+def logrank(time: Any, event: Any, group: Any) -> StatisticalResult:
+    """Log-rank test of equal survival across two or more groups (R's ``survdiff``, rho = 0).
+
+    Parameters
+    ----------
+    time, event
+        As in :func:`kaplan_meier`.
+    group : array-like
+        Group label of each row; at least two distinct labels, no missing values.
+
+    Returns
+    -------
+    lifelines.statistics.StatisticalResult
+        ``test_statistic`` is the chi-square with (groups - 1) degrees of freedom,
+        ``p_value`` its upper tail.
+    """
+    where = "logrank"
+    durations = _check_times(time, "time", where)
+    events = _check_events(event, "event", where)
+    groups = _as_series(group, "group", where)
+    _check_same_length(where, time=durations, event=events, group=groups)
+    groups = groups.reset_index(drop=True)
+    if groups.isna().any():
+        _complain(where, "group", "no missing values", groups, groups.isna().to_numpy())
+    if groups.nunique() < 2:
+        raise SurvivalInputError(
+            f"logrank: 'group' needs at least two distinct labels, got {list(groups.unique())}"
+        )
+    return multivariate_logrank_test(durations.to_numpy(), groups.to_numpy(), events.to_numpy())
+
+
+# --------------------------------------------------------------------------------------------
+# Cox models
+# --------------------------------------------------------------------------------------------
+
+
+def cox(
+    data: pd.DataFrame,
+    duration_col: str,
+    event_col: str,
+    strata: str | Sequence[str] | None = None,
+    *,
+    alpha: float = 0.05,
+    penalizer: float = 0.0,
+    fit_options: Mapping[str, float] | None = None,
+    **fit_kwargs: Any,
+) -> CoxPHFitter:
+    """Fit a Cox proportional-hazards model (Efron ties) on all other columns of ``data``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The duration and event columns, optional strata columns, and the covariates: every
+        other column is a covariate, so select columns before calling. Covariates must be
+        numeric (bool is cast to 0/1) and complete.
+    duration_col, event_col : str
+        Follow-up time (>= 0) and event indicator (0/1).
+    strata : str or list of str, optional
+        Columns to stratify on (separate baseline hazards), as ``strata()`` in R.
+    alpha : float, default 0.05
+        1 - confidence level of the intervals.
+    penalizer : float, default 0
+        lifelines' ridge/elastic-net penalty (0 reproduces R's unpenalised ``coxph``).
+    fit_options : mapping, optional
+        Newton-Raphson options merged over :data:`R_CONFORMANT_FIT_OPTIONS`.
+    **fit_kwargs
+        Passed to :meth:`lifelines.CoxPHFitter.fit` (e.g. ``weights_col``, ``robust``).
+
+    Returns
+    -------
+    lifelines.CoxPHFitter
+        The fitted model; see :func:`hazard_ratio_table` for a tidy summary.
+    """
+    where = "cox"
+    strata_cols = _as_list(strata)
+    special = [duration_col, event_col, *strata_cols]
+    special += [fit_kwargs[k] for k in ("weights_col", "cluster_col", "entry_col") if fit_kwargs.get(k)]
+    _require_columns(data, special, where)
+    _check_times(data[duration_col], duration_col, where)
+    _check_events(data[event_col], event_col, where)
+    for column in strata_cols:
+        if data[column].isna().any():
+            _complain(where, column, "no missing values", data[column], data[column].isna().to_numpy())
+    covariates = [column for column in data.columns if column not in special]
+    frame = _check_covariates(data, covariates, where)
+    frame[event_col] = frame[event_col].astype(int)
+    options = {**R_CONFORMANT_FIT_OPTIONS, **dict(fit_options or {})}
+    model = CoxPHFitter(alpha=alpha, penalizer=penalizer)
+    return model.fit(
+        frame,
+        duration_col=duration_col,
+        event_col=event_col,
+        strata=strata_cols or None,
+        fit_options=options,
+        **fit_kwargs,
+    )
+
+
+def hazard_ratio_table(
+    model: CoxPHFitter | CoxTimeVaryingFitter, alpha: float | None = None
+) -> pd.DataFrame:
+    """Tidy hazard-ratio table of a fitted Cox model.
+
+    Parameters
+    ----------
+    model : lifelines.CoxPHFitter or lifelines.CoxTimeVaryingFitter
+        A fitted model.
+    alpha : float, optional
+        1 - confidence level; defaults to the model's own ``alpha``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``covariate, coef, se, hr, ci_low, ci_high, z, p``: the Wald interval
+        exp(coef -/+ z_{1-alpha/2} se) and two-sided Wald p-value, as R's ``summary(coxph)``.
+    """
+    if not hasattr(model, "params_"):
+        raise SurvivalInputError(
+            f"hazard_ratio_table: expected a fitted lifelines Cox model, got {type(model).__name__}"
+        )
+    alpha = model.alpha if alpha is None else alpha
+    z_crit = stats.norm.ppf(1 - alpha / 2)
+    coef = model.params_.to_numpy(dtype=float)
+    se = model.standard_errors_.to_numpy(dtype=float)
+    z = coef / se
+    return pd.DataFrame(
+        {
+            "covariate": list(model.params_.index),
+            "coef": coef,
+            "se": se,
+            "hr": np.exp(coef),
+            "ci_low": np.exp(coef - z_crit * se),
+            "ci_high": np.exp(coef + z_crit * se),
+            "z": z,
+            "p": 2 * stats.norm.sf(np.abs(z)),
+        }
+    )
+
+
+def proportional_hazards_test(
+    model: CoxPHFitter, data: pd.DataFrame, transform: str | Sequence[str] = "rank"
+) -> pd.DataFrame:
+    """Schoenfeld-residual test of proportional hazards, one row per covariate (and transform).
+
+    Wraps :func:`lifelines.statistics.proportional_hazard_test`: the scaled Schoenfeld residuals
+    are correlated with a transform of time (default: its rank, which Park & Hendry 2015 found
+    well-behaved). This is the score-test approximation R's ``cox.zph`` used before survival 3.0;
+    survival >= 3.0 uses an exact score test, so p-values differ somewhat from current R.
+
+    Parameters
+    ----------
+    model : lifelines.CoxPHFitter
+        A model fitted (e.g. by :func:`cox`) on ``data``.
+    data : pandas.DataFrame
+        The table the model was fitted on.
+    transform : str or list of str, default "rank"
+        Time transform(s): "rank", "km", "identity", "log", or "all".
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``covariate, transform, statistic, df, p``; a small p suggests the hazard
+        ratio of that covariate changes over time.
+    """
+    if not isinstance(model, CoxPHFitter) or not hasattr(model, "params_"):
+        raise SurvivalInputError(
+            f"proportional_hazards_test: expected a fitted lifelines.CoxPHFitter, got {type(model).__name__}"
+        )
+    transforms = ["km", "rank", "identity", "log"] if transform == "all" else _as_list(transform)
+    rows = []
+    for name in transforms:
+        result = proportional_hazard_test(model, data, time_transform=name)
+        summary = result.summary
+        for covariate, row in summary.iterrows():
+            covariate = covariate[0] if isinstance(covariate, tuple) else covariate
+            rows.append(
+                {
+                    "covariate": covariate,
+                    "transform": name,
+                    "statistic": float(row["test_statistic"]),
+                    "df": 1,
+                    "p": float(row["p"]),
+                }
+            )
+    return pd.DataFrame(rows, columns=["covariate", "transform", "statistic", "df", "p"])
+
+
+# --------------------------------------------------------------------------------------------
+# landmark analysis
+# --------------------------------------------------------------------------------------------
+
+
+def landmark(
+    data: pd.DataFrame,
+    landmark_time: float,
+    time_col: str,
+    event_col: str,
+    *,
+    known_by_landmark_col: str | None = None,
+    group_col: str = "event_by_landmark",
+    horizon: float | None = None,
+) -> pd.DataFrame:
+    """Landmark data set: patients at risk at ``landmark_time``, with time measured from it.
+
+    Why: a group defined by something that happens *during* follow-up (e.g. "acquired
+    resistance" needs >= 6 months of benefit, hence >= 6 months alive) carries immortal time,
+    so comparing survival from time 0 flatters that group. The landmark method fixes a time L,
+    keeps only patients still alive and under follow-up at L, assigns groups only from what is
+    known at L, and restarts the clock at L. Anything that happens after L (a later
+    progression) must not move a patient between groups.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per patient.
+    landmark_time : float
+        The landmark L, in the units of ``time_col`` (>= 0).
+    time_col, event_col : str
+        Follow-up time from the original origin, and the event indicator (0/1).
+    known_by_landmark_col : str, optional
+        Time (same origin and units) of an intermediate event that defines the groups, e.g.
+        the progression day; NaN means it never happened. If given, ``group_col`` is added:
+        1 if that event happened at or before L, else 0 (later events do not count).
+    group_col : str, default "event_by_landmark"
+        Name of the added group column.
+    horizon : float, optional
+        If given, administratively censor follow-up at ``horizon`` after L.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows with ``time_col > L``, with ``time_col`` replaced by ``time_col - L`` (and
+        events after the horizon censored). ``result.attrs["landmark"]`` records L and the
+        attrition (input rows, excluded because the event or censoring happened at or before
+        L, kept), to be shown beside the analysis.
+
+    Notes
+    -----
+    A patient whose follow-up ends exactly at L (event or censoring) has no time at risk after
+    L and is excluded, as is anyone who died before L.
+    """
+    where = "landmark"
+    _require_columns(data, [time_col, event_col] + _as_list(known_by_landmark_col), where)
+    times = _check_times(data[time_col], time_col, where)
+    _check_events(data[event_col], event_col, where)
+    if not np.isfinite(landmark_time) or landmark_time < 0:
+        raise SurvivalInputError(
+            f"{where}: landmark_time must be a finite number >= 0, got {landmark_time!r}"
+        )
+    if horizon is not None and (not np.isfinite(horizon) or horizon <= 0):
+        raise SurvivalInputError(f"{where}: horizon must be a finite number > 0, got {horizon!r}")
+    if group_col in data.columns:
+        raise SurvivalInputError(f"{where}: group_col {group_col!r} already exists in the table")
+
+    at_risk = (times > landmark_time).to_numpy()
+    result = data.loc[at_risk].copy()
+    result[time_col] = result[time_col].astype(float) - landmark_time
+    result[event_col] = result[event_col].astype(int)
+    if known_by_landmark_col is not None:
+        if not pd.api.types.is_numeric_dtype(data[known_by_landmark_col]):
+            raise SurvivalInputError(
+                f"{where}: {known_by_landmark_col!r} must hold numeric times (NaN = never happened), "
+                f"got dtype {data[known_by_landmark_col].dtype}"
+            )
+        happened = result[known_by_landmark_col].astype(float)
+        result[group_col] = (happened <= landmark_time).astype(int)  # NaN (never) compares False
+    if horizon is not None:
+        beyond = result[time_col] > horizon
+        result.loc[beyond, time_col] = float(horizon)
+        result.loc[beyond, event_col] = 0
+    result.attrs["landmark"] = {
+        "landmark_time": float(landmark_time),
+        "n_input": int(len(data)),
+        "n_excluded_ended_by_landmark": int((~at_risk).sum()),
+        "n_excluded_events_by_landmark": int(((~at_risk) & (data[event_col].to_numpy() == 1)).sum()),
+        "n_kept": int(at_risk.sum()),
+        "horizon": None if horizon is None else float(horizon),
+    }
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# time-varying exposure
+# --------------------------------------------------------------------------------------------
+
+
+def to_counting_process(
+    data: pd.DataFrame,
+    id_col: str,
+    time_col: str,
+    event_col: str,
+    exposure_start_col: str,
+    *,
+    exposure_col: str = "exposed",
+    start_col: str = "start",
+    stop_col: str = "stop",
+) -> pd.DataFrame:
+    """Split each patient's follow-up at the exposure start into (start, stop] intervals.
+
+    A patient exposed at day s with follow-up to T (0 < s < T) gets two rows: (0, s] unexposed
+    without event and (s, T] exposed carrying the event. A patient never exposed during
+    follow-up (s missing, or s >= T: an exposure on the day of death or censoring cannot have
+    caused it) keeps one unexposed row (0, T]; a patient exposed at or before the origin
+    (s <= 0) keeps one exposed row. Other columns are copied to every row of the patient as
+    time-fixed covariates; ``exposure_start_col`` is dropped, since it looks into the future.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per patient.
+    id_col : str
+        Patient identifier (unique).
+    time_col, event_col : str
+        Follow-up time from the origin (> 0) and event indicator (0/1).
+    exposure_start_col : str
+        Time the exposure (e.g. radiotherapy) started, same origin and units; NaN if never.
+    exposure_col, start_col, stop_col : str
+        Names of the output columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id_col, start_col, stop_col, event_col, exposure_col`` then the other input
+        columns, sorted by patient and start. Total (stop - start) per patient equals T.
+    """
+    where = "to_counting_process"
+    _require_columns(data, [id_col, time_col, event_col, exposure_start_col], where)
+    for name in (exposure_col, start_col, stop_col):
+        if name in data.columns and name not in (time_col, event_col, exposure_start_col):
+            raise SurvivalInputError(f"{where}: output column {name!r} already exists in the table")
+    times = _check_times(data[time_col], time_col, where)
+    events = _check_events(data[event_col], event_col, where)
+    if data[id_col].isna().any():
+        _complain(where, id_col, "no missing ids", data[id_col], data[id_col].isna().to_numpy())
+    duplicated = data[id_col].duplicated(keep=False).to_numpy()
+    if duplicated.any():
+        _complain(where, id_col, "one row per patient", data[id_col], duplicated)
+    if (times.to_numpy() == 0).any():
+        _complain(
+            where, time_col, "time > 0 (a zero-length follow-up has no interval; exclude it or "
+            "add an explicit offset)", times, times.to_numpy() == 0,
+        )
+    exposure = data[exposure_start_col]
+    if not pd.api.types.is_numeric_dtype(exposure):
+        raise SurvivalInputError(f"{where}: {exposure_start_col!r} must be numeric (NaN = never exposed)")
+    exposure = exposure.astype(float).to_numpy()
+    if np.isinf(exposure).any():
+        _complain(where, exposure_start_col, "finite or NaN", data[exposure_start_col], np.isinf(exposure))
+
+    covariates = data.drop(columns=[id_col, time_col, event_col, exposure_start_col])
+    stop_all = times.to_numpy()
+    event_all = events.to_numpy()
+    ids = data[id_col].to_numpy()
+    split = (exposure > 0) & (exposure < stop_all)  # NaN compares False
+    exposed_from_origin = exposure <= 0
+
+    def block(
+        mask: np.ndarray, start: np.ndarray, stop: np.ndarray, event: np.ndarray, exposed: int
+    ) -> pd.DataFrame:
+        part = pd.DataFrame(
+            {
+                id_col: ids[mask],
+                start_col: start,
+                stop_col: stop,
+                event_col: event,
+                exposure_col: np.full(int(mask.sum()), exposed, dtype=int),
+            }
+        )
+        extra = covariates.loc[mask].reset_index(drop=True)
+        return pd.concat([part, extra], axis=1)
+
+    unsplit = ~split
+    pieces = [
+        block(unsplit, np.zeros(unsplit.sum()), stop_all[unsplit], event_all[unsplit], 0),
+        block(split, np.zeros(split.sum()), exposure[split], np.zeros(split.sum(), dtype=int), 0),
+        block(split, exposure[split], stop_all[split], event_all[split], 1),
+    ]
+    pieces[0][exposure_col] = exposed_from_origin[unsplit].astype(int)
+    long = pd.concat(pieces, ignore_index=True)
+    long = long.sort_values([id_col, start_col], kind="stable").reset_index(drop=True)
+    long[event_col] = long[event_col].astype(int)
+    return long
+
+
+def _check_intervals(long_df: pd.DataFrame, id_col: str, start_col: str, stop_col: str, where: str) -> None:
+    start = _check_times(long_df[start_col], start_col, where)
+    stop = _check_times(long_df[stop_col], stop_col, where)
+    empty = (stop.to_numpy() <= start.to_numpy())
+    if empty.any():
+        _complain(where, stop_col, f"{stop_col} > {start_col} (intervals are (start, stop])", stop, empty)
+    ordered = long_df[[id_col, start_col, stop_col]].sort_values([id_col, start_col], kind="stable")
+    same_patient = ordered[id_col].to_numpy()[1:] == ordered[id_col].to_numpy()[:-1]
+    overlap = same_patient & (ordered[start_col].to_numpy()[1:] < ordered[stop_col].to_numpy()[:-1])
+    if overlap.any():
+        overlapping_ids = ordered[id_col].iloc[1:][overlap]
+        every = np.ones(len(overlapping_ids), dtype=bool)
+        _complain(where, id_col, "intervals of a patient do not overlap", overlapping_ids, every)
+
+
+def cox_time_varying(
+    long_df: pd.DataFrame,
+    id_col: str,
+    start_col: str,
+    stop_col: str,
+    event_col: str,
+    strata: str | Sequence[str] | None = None,
+    *,
+    alpha: float = 0.05,
+    penalizer: float = 0.0,
+    fit_options: Mapping[str, float] | None = None,
+) -> CoxTimeVaryingFitter:
+    """Cox model on counting-process data (time-varying covariates), Efron ties.
+
+    The equivalent of R's ``coxph(Surv(start, stop, event) ~ ... + strata(...))``; lifelines'
+    :class:`~lifelines.CoxTimeVaryingFitter` (0.30) supports strata natively. A patient is in
+    the risk set at time t when start < t <= stop. Use :func:`to_counting_process` to build
+    ``long_df`` from one row per patient and an exposure start time.
+
+    Parameters
+    ----------
+    long_df : pandas.DataFrame
+        One row per patient-interval; every column other than the id, start, stop, event and
+        strata columns is a covariate (numeric, complete).
+    id_col, start_col, stop_col, event_col : str
+        Patient id, interval bounds (0 <= start < stop, non-overlapping within a patient), event
+        at ``stop`` (0/1).
+    strata : str or list of str, optional
+        Columns to stratify on.
+    alpha, penalizer, fit_options
+        As in :func:`cox`.
+
+    Returns
+    -------
+    lifelines.CoxTimeVaryingFitter
+        The fitted model (model-based standard errors).
+    """
+    where = "cox_time_varying"
+    strata_cols = _as_list(strata)
+    special = [id_col, start_col, stop_col, event_col, *strata_cols]
+    _require_columns(long_df, special, where)
+    _check_events(long_df[event_col], event_col, where)
+    _check_intervals(long_df, id_col, start_col, stop_col, where)
+    for column in strata_cols:
+        if long_df[column].isna().any():
+            _complain(where, column, "no missing values", long_df[column], long_df[column].isna().to_numpy())
+    covariates = [column for column in long_df.columns if column not in special]
+    frame = _check_covariates(long_df, covariates, where)
+    frame[event_col] = frame[event_col].astype(int)
+    options = {**R_CONFORMANT_FIT_OPTIONS, **dict(fit_options or {})}
+    model = CoxTimeVaryingFitter(alpha=alpha, penalizer=penalizer)
+    return model.fit(
+        frame,
+        event_col=event_col,
+        start_col=start_col,
+        stop_col=stop_col,
+        id_col=id_col,
+        strata=strata_cols or None,
+        fit_options=options,
+    )
