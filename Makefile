@@ -7,7 +7,9 @@ UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: book test bench lock clean help
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: book test bench lock clean help browser-deps
 
 help:
 	@echo "make book   build the whole book on the default simulated cohort (sets up .venv)"
@@ -26,8 +28,16 @@ $(STAMP): requirements.lock pyproject.toml
 book: $(STAMP)
 	$(VENV)/bin/icb-book run $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(PY) -m pytest $(ARGS)
+
+# The browser test opens the built book in Debian's headless Chromium (never a downloaded one).
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  echo "installing Debian's chromium and chromium-driver for the browser test"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)

@@ -20,7 +20,8 @@ def write_notebook(path: str | Path, cells: list[tuple[str, str]]) -> None:
             nb.cells.append(nbformat.v4.new_markdown_cell(src))
         elif kind == "params":
             cell = nbformat.v4.new_code_cell(src)
-            cell.metadata["tags"] = ["parameters"]
+            # the defaults are hidden in the book; papermill's injected cell shows the values used
+            cell.metadata["tags"] = ["parameters", "remove-cell"]
             nb.cells.append(cell)
         else:
             nb.cells.append(nbformat.v4.new_code_cell(src))

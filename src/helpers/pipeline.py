@@ -220,15 +220,27 @@ def execute_notebooks(params: Mapping[str, Any], cohort_path: Path, stems: list[
                                 kernel_name="python3", log_output=False)
         except PapermillExecutionError as exc:
             first = (exc.source or "").strip().splitlines()
+            number = _source_cell_number(out, exc.cell_index)
             raise PipelineError(
-                f"notebook notebooks/{stem}.ipynb failed in cell {exc.cell_index} "
-                f"(execution count {exc.exec_count}) starting '{first[0] if first else ''}':\n"
+                f"notebook notebooks/{stem}.ipynb failed in cell {number} (counting from 1 in "
+                f"the source notebook) starting '{first[0] if first else ''}':\n"
                 f"  {exc.ename}: {exc.evalue}\n"
                 f"The executed copy with the full traceback is {out}. "
                 "The previously built book is unchanged.") from None
         timings[stem] = time.perf_counter() - t0
         log(f"    {timings[stem]:.1f} s")
     return timings
+
+
+def _source_cell_number(executed: Path, cell_index: int) -> int:
+    """1-based number of a cell in the source notebook (papermill adds an injected cell)."""
+    import nbformat
+
+    try:
+        cells = nbformat.read(str(executed), as_version=4).cells[:cell_index + 1]
+    except Exception:  # the executed copy could not be read: fall back on papermill's index
+        return cell_index + 1
+    return sum("injected-parameters" not in c.metadata.get("tags", []) for c in cells)
 
 
 def build_book(staging: Path, log: Callable[[str], None] = print) -> Path:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 from matplotlib.axes import Axes
+from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
 
 from helpers.survival import SurvivalInputError, at_risk_table
 
@@ -95,12 +96,14 @@ def plot_km(
         ax.set_xticks(times)
         ax.set_xlim(min(0.0, times[0]), max(times[-1], ax.get_xlim()[1]))
         # one text row per curve below the axis, in axes coordinates vertically
-        ax.annotate("Number at risk", xy=(0, -0.22), xycoords="axes fraction", ha="right",
-                    va="center", fontsize="small", fontweight="bold")
+        # row labels end 18 points left of the axis so they clear the counts centred at t = 0
+        ax.annotate("Number at risk", xy=(0, -0.22), xycoords="axes fraction",
+                    xytext=(-18, 0), textcoords="offset points", ha="right", va="center",
+                    fontsize="small", fontweight="bold")
         for row_number, (label, counts) in enumerate(table.iterrows()):
             y = -0.30 - 0.08 * row_number
-            ax.annotate(label, xy=(0, y), xycoords="axes fraction", ha="right", va="center",
-                        fontsize="small")
+            ax.annotate(label, xy=(0, y), xycoords="axes fraction", xytext=(-18, 0),
+                        textcoords="offset points", ha="right", va="center", fontsize="small")
             for t, count in counts.items():
                 text = f"<{min_cell_count}" if pd.isna(count) else str(int(count))
                 ax.annotate(text, xy=(t, y), xycoords=("data", "axes fraction"), ha="center",
@@ -145,6 +148,17 @@ def forest_plot(
     ax.plot(values["hr"], y, "s", color="black", markersize=5, linestyle="none", gid="hr_points")
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xscale("log")
+    # plain-number ticks (0.5, 1, 2) read better than 10^x on a hazard-ratio axis
+    low = float(min(values["ci_low"].min(), 1.0))
+    high = float(max(values["ci_high"].max(), 1.0))
+    nice = np.array([0.05, 0.1, 0.2, 0.25, 0.33, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0,
+                     20.0])
+    ticks = nice[(nice >= low / 1.05) & (nice <= high * 1.05)]
+    if len(ticks) > 7:
+        ticks = ticks[np.isin(ticks, [0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0])]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y)
     ax.set_yticklabels(table[label_col].astype(str))
     ax.set_xlabel(xlabel)

@@ -8,8 +8,10 @@ CSV into the chapter's results folder, from where the book links it for download
 from __future__ import annotations
 
 import html
+import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -56,27 +58,58 @@ def data_banner(cohort: Cohort) -> str:
             "</p></div>")
 
 
+#: Row labels that mark a row of counts in a transposed table (e.g. Table 1's "Patients, n").
+COUNT_ROW_LABEL = re.compile(r"(,\s*n|^n)\s*$", re.IGNORECASE)
+
+
 def suppress_small_counts(table: pd.DataFrame, min_cell_count: int,
                           count_columns: Iterable[str] | None = None) -> pd.DataFrame:
     """Replace non-zero counts below ``min_cell_count`` by ``"<N"`` (as text).
 
-    ``count_columns`` defaults to every integer column.
+    ``count_columns`` defaults to every integer column. Rows whose label marks them as counts
+    (:data:`COUNT_ROW_LABEL`, e.g. "Patients, n" in a table with one column per group) are
+    suppressed in every column, whatever ``count_columns`` says.
     """
     out = table.copy()
     cols = list(count_columns) if count_columns is not None else [
         c for c in out.columns if pd.api.types.is_integer_dtype(out[c])]
+    label = f"<{min_cell_count}"
     for c in cols:
         v = pd.to_numeric(out[c], errors="coerce")
         small = v.notna() & (v > 0) & (v < min_cell_count)
         if small.any():
             out[c] = out[c].astype(object)
-            out.loc[small, c] = f"<{min_cell_count}"
+            out.loc[small, c] = label
+    rows = [i for i, r in enumerate(out.index) if COUNT_ROW_LABEL.search(str(r))]
+    for i in rows:
+        for j, c in enumerate(out.columns):
+            v = pd.to_numeric(pd.Series([out.iat[i, j]]), errors="coerce").iat[0]
+            if pd.notna(v) and float(v).is_integer() and 0 < v < min_cell_count:
+                out[c] = out[c].astype(object)
+                out.iat[i, j] = label
     return out
+
+
+@contextmanager
+def open_published_data() -> Iterator[None]:
+    """Tables published inside this block show open published cohorts (chapter 7).
+
+    Their counts are published already, so they are not suppressed, whatever the access level
+    of the run's own cohort. Use it only for tables computed from ``access: open`` cohorts.
+    """
+    previous = _state.get("open_published", False)
+    _state["open_published"] = True
+    try:
+        yield
+    finally:
+        _state["open_published"] = previous
 
 
 def protect(table: pd.DataFrame, count_columns: Iterable[str] | None = None) -> pd.DataFrame:
     """Apply small-count suppression when the current cohort is restricted."""
     cohort = _state["cohort"]
+    if _state.get("open_published"):
+        return table
     if isinstance(cohort, Cohort) and cohort.access == "restricted":
         return suppress_small_counts(table, int(_state["min_cell_count"]), count_columns)
     return table
@@ -84,8 +117,12 @@ def protect(table: pd.DataFrame, count_columns: Iterable[str] | None = None) -> 
 
 def publish_table(table: pd.DataFrame, name: str, caption: str = "", *,
                   count_columns: Iterable[str] | None = None, show: bool = True,
-                  index: bool = True, float_format: str = "{:.3g}") -> pd.DataFrame:
-    """Show a result table and write it as ``<results_dir>/<name>.csv`` for download."""
+                  index: bool = True, float_format: str = "{:.3g}") -> None:
+    """Show a result table and write it as ``<results_dir>/<name>.csv`` for download.
+
+    Returns nothing (so that a table at the end of a cell is not shown twice); the shown
+    and written table is the input after small-count suppression (:func:`protect`).
+    """
     safe = protect(table, count_columns)
     results_dir = _state["results_dir"]
     if isinstance(results_dir, Path):
@@ -95,13 +132,13 @@ def publish_table(table: pd.DataFrame, name: str, caption: str = "", *,
         styler = safe.style.format(
             lambda v: float_format.format(v) if isinstance(v, (float, np.floating))
             and not pd.isna(v) else ("" if v is None or (isinstance(v, float) and np.isnan(v))
-                                     else v))
+                                     else v), escape="html")
+        styler = styler.set_uuid(re.sub(r"[^A-Za-z0-9_]", "_", name))  # deterministic HTML ids
         if caption:
             styler = styler.set_caption(caption)
         if not index:
             styler = styler.hide(axis="index")
         display(HTML(styler.to_html()))
-    return safe
 
 
 def downloads() -> None:
@@ -122,6 +159,20 @@ def count_label(n: int) -> str:
     """A count for a figure label, suppressed below the threshold for restricted cohorts."""
     cohort = _state["cohort"]
     limit = int(_state["min_cell_count"])
+    if _state.get("open_published"):
+        return str(int(n))
     if isinstance(cohort, Cohort) and cohort.access == "restricted" and 0 < n < limit:
         return f"<{limit}"
     return str(int(n))
+
+
+def show(fig) -> None:
+    """Display a matplotlib figure exactly once and release it.
+
+    Closing the figure keeps the inline backend from showing it a second time, so the stored
+    outputs are the same under papermill and under nbval re-execution.
+    """
+    import matplotlib.pyplot as plt
+
+    display(fig)
+    plt.close(fig)

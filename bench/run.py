@@ -1,0 +1,77 @@
+"""Benchmarks of the book, measured side by side in one run: ``make bench``.
+
+Prints the time to simulate the default cohort, the time of each notebook and of the book
+build (in a throw-away copy of the sources, so the real ``_build/`` is untouched), and the
+TME scoring benchmark (``bench/tme_bench.py``) when present. ``--quick`` uses small sizes.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import inspect
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+
+def report(name: str, value: float, unit: str) -> None:
+    print(f"  {name:<58s} {value:>12.3f} {unit}", flush=True)
+
+
+def bench_book(n_patients: int, seed: int) -> None:
+    from bookroot import copy_book_sources
+
+    from helpers import pipeline
+    from helpers.pipeline import load_params
+    from helpers.simulate import save_simulated, simulate_cohort
+
+    print(f"Book on the simulated cohort ({n_patients} patients, seed {seed})")
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        cohort, truth = simulate_cohort(n_patients=n_patients, seed=seed)
+        report("simulate the cohort", time.perf_counter() - t0, "s")
+        t0 = time.perf_counter()
+        path = save_simulated(cohort, truth, Path(tmp) / "cohort")
+        report("write the cohort (Parquet)", time.perf_counter() - t0, "s")
+        root = copy_book_sources(Path(tmp) / "repo")
+        original = pipeline.REPO
+        pipeline.REPO = root
+        try:
+            params = load_params()
+            params.update(cohort=str(path), n_patients=n_patients, seed=seed)
+            t0 = time.perf_counter()
+            result = pipeline.run(params, progress=False, log=lambda s: None)
+            total = time.perf_counter() - t0
+        finally:
+            pipeline.REPO = original
+        for name, seconds in result.timings.items():
+            label = "build the book (Jupyter Book)" if name == "(book build)" else f"notebook {name}"
+            report(label, seconds, "s")
+        report("whole run (notebooks + build)", total, "s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a try-out")
+    parser.add_argument("--skip-book", action="store_true")
+    parser.add_argument("--skip-tme", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.skip_book:
+        bench_book(800 if args.quick else 5000, 0)
+    tme = REPO / "bench" / "tme_bench.py"
+    if not args.skip_tme and tme.is_file():
+        spec = importlib.util.spec_from_file_location("tme_bench", tme)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        print("TME scoring (ssGSEA)")
+        takes_quick = "quick" in inspect.signature(module.run).parameters
+        module.run(report, **({"quick": args.quick} if takes_quick else {}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

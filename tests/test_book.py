@@ -1,0 +1,81 @@
+"""Every chapter runs under papermill on the small simulated cohort, nbval re-execution
+reproduces its outputs, the book builds, and no identifier reaches the HTML."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from helpers import pipeline
+
+HERE = Path(__file__).resolve().parent
+
+
+def test_every_chapter_was_executed_and_built(built_book) -> None:
+    root, result = built_book
+    assert result.html_index.is_file()
+    for stem in pipeline.chapters():
+        assert (root / "book" / "chapters" / f"{stem}.ipynb").is_file()
+        page = root / "_build" / "html" / "book" / "chapters" / f"{stem}.html"
+        assert page.is_file(), stem
+        html = page.read_text()
+        assert "<img" in html, f"{stem} shows no figure"
+        assert "Simulated data" in html, f"{stem} does not say the data are simulated"
+        results = root / "_build" / "html" / "results" / stem
+        assert any(results.glob("*.csv")), f"{stem} wrote no result table"
+
+
+def test_nbval_reproduces_the_executed_notebooks(built_book) -> None:
+    root, _ = built_book
+    notebooks = sorted(str(p) for p in (root / "book" / "chapters").glob("*.ipynb"))
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", "-p", "no:cacheprovider", "-q",
+         "--nbval-sanitize-with", str(HERE / "nbval_sanitize.cfg"), "--rootdir", str(root),
+         *notebooks], capture_output=True, text=True, cwd=root, env=env)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert re.search(r"\d+ passed", proc.stdout)
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.chunks.append(data)
+
+
+def test_no_identifier_reaches_the_book(built_book, small_cohort) -> None:
+    root, _ = built_book
+    ids = set(small_cohort.patients["patient_id"]) | set(small_cohort.samples["sample_id"])
+    site = root / "_build" / "html"
+    words: set[str] = set()
+    raw = []
+    for page in site.rglob("*.html"):
+        text = page.read_text(errors="replace")
+        raw.append(text)
+        parser = _Text()
+        parser.feed(text)
+        words |= set(re.findall(r"[\w-]+", " ".join(parser.chunks)))
+    for table in site.rglob("*.csv"):
+        raw.append(table.read_text())
+    assert not ids & words
+    blob = "\n".join(raw)
+    assert not [i for i in ids if i in blob]
+
+
+def test_downloads_are_linked_and_exist(built_book) -> None:
+    root, _ = built_book
+    site = root / "_build" / "html"
+    for stem in pipeline.chapters():
+        page = (site / "book" / "chapters" / f"{stem}.html").read_text()
+        links = re.findall(r"href='(\.\./\.\./results/[^']+\.csv)'", page)
+        assert links, stem
+        for link in links:
+            assert (site / "book" / "chapters" / link).resolve().is_file(), link

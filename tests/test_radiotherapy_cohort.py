@@ -1,0 +1,315 @@
+"""Tests of the radiotherapy-salvage chapter's analyses (helpers.radiotherapy, second half).
+
+- literature: which rows are shown, duplicated or poolable in the curated table; pooling of
+  comparable subgroups reproduces metafor (reference values in ../shared/reference/);
+- cohort: course timing, BED/EQD2 groups, the post-progression table (immortal time handled at
+  the exposure start), response tables (NE excluded and counted, exact intervals);
+- recovery of the planted truths on the default simulated cohort: the adjusted time-varying RT
+  hazard ratio covers the planted one, the naive comparison is more favourable to RT than the
+  truth, and the in-field dose-response slope covers the planted slope.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from helpers import derive
+from helpers import radiotherapy as rt
+
+REL = 1e-6
+
+
+# ------------------------------------------------------------------ (a) literature
+
+@pytest.fixture(scope="module")
+def literature() -> pd.DataFrame:
+    return rt.load_literature()
+
+
+def test_literature_rows_shown_duplicated_and_poolable(literature):
+    rows = rt.literature_response_rows(literature).set_index("study_id")
+    # the review's only patient-level response counts of RT arms (README, 'Which rows are poolable')
+    assert set(rows.index[rows["poolable"]]) == {"lin2022_npc_sbrt",
+                                                 "theelen2021_pooled_pembro_rt"}
+    # Table 2 rows repeating a text result are not shown twice; single-patient "ORRs" not at all
+    for study in ("t2r05_welsh2020", "t2r08_kwan2022_icepac", "t2r09_lin2022_npc"):
+        assert not rows.loc[study, "shown"] and "duplicate" in rows.loc[study, "reason"]
+    for study in ("t2r01_patel2021_pembro_ldrt", "t2r02_patel2021_ipinivo_ldrt",
+                  "t2r03_patel2021_pembro_ldrt"):
+        assert not rows.loc[study, "shown"] and "unclear" in rows.loc[study, "reason"]
+    # PRaG is only in Table 2 (13.2% of an unknown subset): shown without counts
+    assert rows.loc["t2r06_kong2022_prag", "shown"]
+    assert np.isnan(rows.loc["t2r06_kong2022_prag", "ci_low"])
+    assert rows.loc["t2r06_kong2022_prag", "orr"] == pytest.approx(0.132)
+    # ongoing trials report nothing
+    assert not rows.index.str.startswith("nct").any()
+    # per-study interval: Wald on the logit scale, 6/7 -> log(6) +/- 1.96 sqrt(1/6 + 1/1)
+    z = stats.norm.ppf(0.975)
+    half = z * np.sqrt(1 / 6 + 1)
+    expit = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    assert rows.loc["lin2022_npc_sbrt", "ci_low"] == pytest.approx(expit(np.log(6) - half), rel=REL)
+    assert rows.loc["lin2022_npc_sbrt", "ci_high"] == pytest.approx(expit(np.log(6) + half), rel=REL)
+    assert rows.loc["theelen2021_pooled_pembro_rt", "orr"] == pytest.approx(30 / 72)
+
+
+def test_nothing_in_the_review_is_poolable(literature):
+    pooled = rt.pool_literature(literature)
+    assert (pooled["k"] == 1).all()
+    assert pooled["status"].str.startswith("shown, not pooled").all()
+    assert pooled["pooled_logit"].isna().all()
+    assert set(pooled["setting"]) == {"salvage_after_icb_failure", "rt_with_icb_naive"}
+    statement = rt.literature_statement(rt.literature_response_rows(literature), pooled)
+    assert "nothing is pooled" in statement and "2 with counts" in statement
+
+
+def _synthetic_literature(counts: pd.DataFrame) -> pd.DataFrame:
+    """metafor's five reference series as salvage RT arms (A-C SBRT, D-E conventional), plus
+    rows that must never be pooled: a lesion-level row, an ICB-alone arm, a Table 2 row, a row
+    of the other setting."""
+    base = {"record_type": "text", "source": "X, et al. 2020, J (ref. 1)", "setting":
+            "salvage_after_icb_failure", "arm": "RT", "arm_role": "rt", "linked_ids": "",
+            "response_unit": "patient", "response_scope": "overall", "orr_pct_reported": np.nan,
+            "n": np.nan}
+    rows = []
+    for study, events, n in counts[["study", "events", "n"]].itertuples(index=False):
+        rows.append({**base, "study_id": f"s_{study}", "orr_events": float(events),
+                     "orr_n": float(n), "rt_modality": "SBRT" if study in "ABC" else
+                     "conventional"})
+    rows.append({**base, "study_id": "lesion", "orr_events": 3.0, "orr_n": 9.0,
+                 "rt_modality": "SBRT", "response_unit": "lesion"})
+    rows.append({**base, "study_id": "icb_arm", "orr_events": 2.0, "orr_n": 20.0,
+                 "rt_modality": "none", "arm_role": "icb_alone"})
+    rows.append({**base, "study_id": "table2", "orr_events": 4.0, "orr_n": 10.0,
+                 "rt_modality": "SBRT", "record_type": "table2"})
+    rows.append({**base, "study_id": "naive", "orr_events": 5.0, "orr_n": 10.0,
+                 "rt_modality": "SBRT", "setting": "rt_with_icb_naive"})
+    return pd.DataFrame(rows)
+
+
+def test_pooling_matches_metafor(reference_dir):
+    counts = pd.read_csv(reference_dir / "meta_input.tsv", sep="\t")
+    expected = json.loads((reference_dir / "meta_reference.json").read_text())
+    pooled = rt.pool_literature(_synthetic_literature(counts))
+    salvage = pooled[pooled["setting"] == "salvage_after_icb_failure"].set_index("rt_modality")
+    every = salvage.loc["all modalities"]
+    assert every["status"] == "pooled" and every["k"] == 5
+    assert every["studies"] == "s_A; s_B; s_C; s_D; s_E"  # the excluded rows stayed out
+    assert every["pooled_logit"] == pytest.approx(expected["logit_pooled"], rel=REL)
+    assert every["ci_low_logit"] == pytest.approx(expected["logit_ci95"][0], rel=REL)
+    assert every["ci_high_logit"] == pytest.approx(expected["logit_ci95"][1], rel=REL)
+    assert every["tau2"] == pytest.approx(expected["logit_tau2"], rel=REL)
+    assert every["i2_pct"] == pytest.approx(expected["logit_I2_percent"], rel=REL)
+    assert every["q"] == pytest.approx(expected["logit_Q"], rel=REL)
+    assert every["pooled_ft"] == pytest.approx(expected["ft_pooled"], rel=REL)
+    assert every["ci_high_ft"] == pytest.approx(expected["ft_ci95"][1], rel=REL)
+    # SBRT: three studies, pooled exactly as meta_proportions pools them
+    sbrt = salvage.loc["SBRT"]
+    direct = rt.meta_proportions(counts["events"][:3], counts["n"][:3], "logit")
+    assert sbrt["k"] == 3 and sbrt["pooled_logit"] == pytest.approx(direct.pooled, rel=1e-12)
+    # conventional: two studies, shown not pooled; the other setting: one study
+    assert salvage.loc["conventional", "status"] == "shown, not pooled (k = 2 < 3)"
+    assert np.isnan(salvage.loc["conventional", "pooled_logit"])
+    naive = pooled[pooled["setting"] == "rt_with_icb_naive"]
+    assert (naive["k"] == 1).all() and naive["pooled_logit"].isna().all()
+
+
+def test_literature_bad_input(tmp_path, literature):
+    with pytest.raises(KeyError, match="orr_events"):
+        rt.pool_literature(literature.drop(columns=["orr_events"]))
+    with pytest.raises(rt.RadiotherapyInputError, match="min_studies"):
+        rt.pool_literature(literature, min_studies=1)
+    broken = pd.read_csv(rt.LITERATURE_PATH, dtype=str, keep_default_na=False)
+    broken.loc[0, "orr_n"] = "seven"
+    path = tmp_path / "broken.csv"
+    broken.to_csv(path, index=False)
+    with pytest.raises(rt.RadiotherapyInputError, match="'orr_n'.*non-numeric"):
+        rt.load_literature(path)
+    with pytest.raises(FileNotFoundError):
+        rt.load_literature(tmp_path / "absent.csv")
+
+
+# ------------------------------------------------------------------ (b) cohort, hand-made
+
+def _patients() -> pd.DataFrame:
+    """Four patients; P1-P3 progressed on day 100, P4 never did."""
+    return pd.DataFrame({
+        "patient_id": ["P1", "P2", "P3", "P4"],
+        "cancer_type": ["NSCLC", "NSCLC", "Melanoma", "NSCLC"],
+        "progression_day": [100.0, 100.0, 100.0, np.nan],
+        "pps_days": [200.0, 50.0, 0.0, np.nan],
+        "pps_event": [True, True, False, np.nan],
+        "resistance_class": ["acquired", "primary", "not_evaluable", "ongoing_benefit"],
+        "ecog": [0.0, 2.0, 1.0, 1.0],
+        "age_at_icb": [60.0, 70.0, 55.0, 65.0],
+        "sex": ["male", "female", "male", "female"],
+        "line": [1.0, 2.0, 1.0, 1.0],
+        "tmb": [0.0, 7.0, np.nan, 3.0],
+    })
+
+
+def _radiotherapy() -> pd.DataFrame:
+    return pd.DataFrame({
+        "patient_id": ["P1", "P1", "P1", "P1", "P2", "P4"],
+        "start_day": [-300.0, 40.0, 160.0, 130.0, 150.0, 20.0],
+        "total_dose_gy": [60.0, 30.0, 50.0, 8.0, 20.0, 4.0],
+        "fractions": [30, 10, 4, 1, 5, 4],
+        "in_field_response": ["PR", "SD", "CR", "NE", "PD", None],
+        "out_of_field_response": [None, None, "PR", "NE", None, None],
+    })
+
+
+def test_course_timing_dose_and_first_exposure():
+    courses = rt.rt_courses(_radiotherapy(), _patients(), alpha_beta=10.0)
+    by_start = courses.set_index(["patient_id", "start_day"])
+    assert by_start.loc[("P1", -300.0), "timing"] == "before ICB"
+    assert by_start.loc[("P1", 40.0), "timing"] == "after ICB start, before any progression"
+    assert by_start.loc[("P4", 20.0), "timing"] == "after ICB start, before any progression"
+    assert by_start.loc[("P1", 160.0), "timing"] == "after progression"
+    # textbook values: 12.5 Gy x 4 -> BED 112.5, EQD2 93.75; 3 Gy x 10 -> EQD2 32.5; 8 Gy x 1 -> 12
+    assert by_start.loc[("P1", 160.0), "bed_gy"] == pytest.approx(112.5)
+    assert by_start.loc[("P1", 160.0), "eqd2_gy"] == pytest.approx(93.75)
+    assert by_start.loc[("P1", 160.0), "eqd2_group"] == "≥ 50 Gy"
+    assert by_start.loc[("P1", 40.0), "eqd2_gy"] == pytest.approx(32.5)
+    assert by_start.loc[("P1", 40.0), "eqd2_group"] == "20–50 Gy"
+    assert by_start.loc[("P1", 130.0), "eqd2_gy"] == pytest.approx(12.0)
+    assert by_start.loc[("P1", 130.0), "eqd2_group"] == "< 20 Gy"
+    assert by_start.loc[("P1", 130.0), "modality"] == "SBRT"  # 8 Gy x 1: dose-rule proxy
+    assert by_start.loc[("P1", -300.0), "modality"] == "conventional"
+    assert by_start.loc[("P1", 40.0), "modality"] == "hypofractionated"
+    # the exposure starts at the first course on/after progression (day 130, not 160)
+    first = courses[courses["first_after_progression"]].set_index("patient_id")["start_day"]
+    assert first.to_dict() == {"P1": 130.0, "P2": 150.0}
+    timing = rt.rt_timing_table(courses)
+    assert timing["courses"].tolist() == [1, 2, 3] and timing["patients"].tolist() == [1, 2, 2]
+    # an edge belongs to the group above it
+    edge = rt.rt_courses(pd.DataFrame({"patient_id": ["P1"], "start_day": [150.0],
+                                       "total_dose_gy": [20.0], "fractions": [10]}), _patients())
+    assert edge.loc[0, "eqd2_gy"] == pytest.approx(20.0) and edge.loc[0, "eqd2_group"] == "20–50 Gy"
+
+
+def test_post_progression_table_exposure_and_covariates():
+    courses = rt.rt_courses(_radiotherapy(), _patients())
+    data = rt.post_progression_table(_patients(), courses).set_index("patient_id")
+    # P3 has no time at risk after progression; P4 never progressed
+    assert list(data.index) == ["P1", "P2"] and data.attrs["excluded_no_followup"] == 1
+    assert data.loc["P1", "rt_day"] == pytest.approx(30.0) and data.loc["P1", "ever_rt"] == 1
+    # P2's RT starts on day 50 after progression, the day of death: no exposure
+    assert data.loc["P2", "rt_day"] == pytest.approx(50.0) and data.loc["P2", "ever_rt"] == 0
+    assert data.loc["P1", "acquired"] == 1 and data.loc["P2", "acquired"] == 0
+    assert data.loc["P1", "male"] == 1 and data.loc["P2", "male"] == 0
+    assert data.loc["P1", "log2_tmb"] == pytest.approx(0.0)  # TMB 0 -> log2(0 + 1)
+    assert data.loc["P2", "log2_tmb"] == pytest.approx(3.0)
+    assert data.loc["P2", "age_per_10y"] == pytest.approx(7.0)
+
+
+def test_too_few_exposed_deaths_are_reported_not_fitted():
+    courses = rt.rt_courses(_radiotherapy(), _patients())
+    data = rt.post_progression_table(_patients(), courses)
+    result = rt.rt_survival_analysis(data)
+    assert result.estimates["hr"].isna().all() and len(result.estimates) == 6
+    assert "not estimated" in result.notes[0]
+    assert result.primary.empty
+
+
+def test_response_by_group_counts_ne_and_exact_intervals():
+    courses = rt.rt_courses(_radiotherapy(), _patients())
+    table = rt.response_by_group(courses, "eqd2_group").set_index(["scope", "group"])
+    # after progression: P1 8 Gy x1 (<20, NE), P1 12.5 Gy x4 (>=50, CR), P2 4 Gy x5 (20-50, PD)
+    low = table.loc[("in-field", "< 20 Gy")]
+    assert (low["courses"], low["not evaluable (NE)"], low["evaluable"]) == (1, 1, 0)
+    assert np.isnan(low["ORR %"])
+    high = table.loc[("in-field", "≥ 50 Gy")]
+    assert (high["evaluable"], high["responses"], high["ORR %"]) == (1, 1, 100.0)
+    mid = table.loc[("in-field", "20–50 Gy")]
+    assert (mid["evaluable"], mid["PD"], mid["ORR %"]) == (1, 1, 0.0)
+    out = table.loc[("out-of-field (abscopal)", "20–50 Gy")]
+    assert (out["not recorded"], out["evaluable"]) == (1, 0)
+    # restricted cohorts: a rate computed from a suppressed count is blanked too
+    masked = rt.response_by_group(courses, "eqd2_group", min_count=11).set_index(["scope", "group"])
+    assert np.isnan(masked.loc[("in-field", "≥ 50 Gy"), "ORR %"])
+    assert np.isnan(masked.loc[("in-field", "≥ 50 Gy"), "CI high %"])
+    assert masked.loc[("in-field", "≥ 50 Gy"), "responses"] == 1  # counts: reporting suppresses
+    # Clopper-Pearson: scipy's independent implementation
+    for events, n in [(6, 7), (0, 11), (30, 72), (11, 11)]:
+        ci = stats.binomtest(events, n).proportion_ci(0.95, method="exact")
+        assert rt.exact_binomial_ci(events, n) == pytest.approx((ci.low, ci.high), rel=1e-9)
+
+
+def test_cohort_helpers_reject_bad_input():
+    with pytest.raises(KeyError, match="progression_day"):
+        rt.rt_courses(_radiotherapy(), _patients().drop(columns=["progression_day"]))
+    stranger = _radiotherapy().assign(patient_id="P9")
+    with pytest.raises(rt.RadiotherapyInputError, match="missing from the patient table"):
+        rt.rt_courses(stranger, _patients())
+    with pytest.raises(rt.RadiotherapyInputError, match="start_day is missing"):
+        rt.rt_courses(_radiotherapy().assign(start_day=np.nan), _patients())
+    with pytest.raises(rt.RadiotherapyInputError, match="strictly increasing"):
+        rt.rt_courses(_radiotherapy(), _patients(), eqd2_edges_gy=(50.0, 20.0))
+    courses = rt.rt_courses(_radiotherapy(), _patients())
+    with pytest.raises(rt.RadiotherapyInputError, match="outside CR/PR/SD/PD/NE"):
+        rt.response_by_group(courses.assign(in_field_response="good"))
+    data = rt.post_progression_table(_patients(), courses)
+    with pytest.raises(rt.RadiotherapyInputError, match="landmark_days"):
+        rt.rt_survival_analysis(data, landmark_days=0)
+
+
+# ------------------------------------------------------------------ recovery of planted truths
+
+@pytest.fixture(scope="module")
+def default_analysis(default_cohort):
+    patients = derive.patient_table(default_cohort)
+    courses = rt.rt_courses(default_cohort.radiotherapy, patients, alpha_beta=10.0)
+    data = rt.post_progression_table(patients, courses)
+    return courses, data, rt.rt_survival_analysis(data)
+
+
+@pytest.mark.slow
+def test_adjusted_time_varying_hr_covers_the_planted_rt_effect(default_analysis, default_truth):
+    planted = default_truth["rt"]["hr"]
+    assert planted == pytest.approx(0.75)
+    # the simulation's model: Weibull PH stratified by cancer type with class, age, sex, line,
+    # log2 TMB, ECOG and RT(t); ECOG is the confounder of who gets RT
+    assert "stratified by cancer type" in default_truth["pps_hr"]["model"]
+    assert default_truth["rt"]["confounder"] == "ecog"
+    _, data, result = default_analysis
+    est = result.estimates.set_index("model")
+    primary = est.loc["time-varying, adjusted (primary)"]
+    assert primary["ci_low"] <= planted <= primary["ci_high"]
+    assert primary["n_patients"] == len(data) and primary["n_exposed"] == data["ever_rt"].sum()
+    # the naive baseline comparison flatters RT beyond the truth (immortal time + selection)
+    naive = est.loc["naive: RT ever vs never"]
+    assert naive["hr"] < planted and naive["ci_high"] < planted
+    # each correction moves the estimate towards the truth from the favourable side
+    assert est.loc["RT ever vs never, adjusted", "hr"] > naive["hr"]  # ECOG: confounding
+    assert est.loc["time-varying, unadjusted", "hr"] > naive["hr"]  # immortal time removed
+    assert est.loc["time-varying, unadjusted", "hr"] < primary["hr"]  # ECOG: confounding
+    # the confounder and the class recover their planted hazard ratios in the same model
+    terms = result.primary.set_index("term")
+    ecog = terms.loc[rt.COVARIATE_LABELS["ecog"]]
+    assert ecog["ci_low"] <= default_truth["pps_hr"]["covariate_hr"]["ecog_per_point"] <= ecog["ci_high"]
+    acquired = terms.loc[rt.COVARIATE_LABELS["acquired"]]
+    assert acquired["ci_low"] <= default_truth["pps_hr"]["pooled"] <= acquired["ci_high"]
+    # the landmark check and the TMB sensitivity analysis cover the truth as well
+    for model in ("landmark 3 months: RT by then vs not", "time-varying, adjusted + TMB"):
+        assert est.loc[model, "ci_low"] <= planted <= est.loc[model, "ci_high"], model
+
+
+@pytest.mark.slow
+def test_in_field_dose_response_recovers_the_planted_slope(default_analysis, default_truth):
+    courses, _, _ = default_analysis
+    # truth: "P(CR or PR) = expit(-1.6 + 0.035 EQD2) with alpha/beta 10"
+    match = re.search(r"expit\(([-\d.]+) \+ ([\d.]+) EQD2\)", default_truth["rt"]["in_field_response"])
+    intercept, slope = float(match.group(1)), float(match.group(2))
+    fit = rt.response_dose_slope(courses, "in_field_response")
+    assert fit["ci_low"] <= slope <= fit["ci_high"]
+    assert fit["n"] > 500
+    assert fit["intercept"] == pytest.approx(intercept, abs=0.4)
+    # only courses after progression count; RT before ICB is never the exposure
+    post = courses[courses["timing"] == "after progression"]
+    assert (post["days_from_progression"] >= 0).all()
+    assert default_truth["rt"]["n_progressors_with_rt"] == int(post["patient_id"].nunique())
