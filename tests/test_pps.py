@@ -47,7 +47,7 @@ def test_truth_model_is_the_one_the_chapter_fits(default_truth):
     model = default_truth["pps_hr"]["model"]
     for term in ("stratified by cancer type", "age", "sex", "line", "log2 TMB", "ECOG"):
         assert term in model
-    assert default_truth["pps_hr"]["pooled"] == pytest.approx(0.62)
+    assert 0 < default_truth["pps_hr"]["pooled"] < 1
 
 
 def test_pooled_hazard_ratio_ci_covers_the_planted_value(default_pps, default_truth):
@@ -66,12 +66,15 @@ def test_pooled_hazard_ratio_ci_covers_the_planted_value(default_pps, default_tr
                                         "log2_tmb": no_tmb, "ecog": 0}
     assert fit.n_used == len(default_pps) - no_tmb
     assert fit.events == int(default_pps.dropna(subset=["log2_tmb"])["pps_event"].sum())
-    # the planted covariate effects are recovered too (same model as the simulation)
+    # the planted covariate effects are recovered too (same model as the simulation); with
+    # four secondary checks, each at the 99.9% level so that the family does not fail by chance
     table = fit.hazard_ratios().set_index("covariate")
     planted_cov = default_truth["pps_hr"]["covariate_hr"]
     for ours, theirs in [("age_per_10y", "age_per_10y"), ("male", "male"),
                          ("line", "line_per_step"), ("ecog", "ecog_per_point")]:
-        assert table.loc[ours, "ci_low"] <= planted_cov[theirs] <= table.loc[ours, "ci_high"], ours
+        row = table.loc[ours]
+        se = (math.log(row["ci_high"]) - math.log(row["ci_low"])) / (2 * 1.959964)
+        assert abs(math.log(row["hr"]) - math.log(planted_cov[theirs])) < 3.29 * se, ours
 
 
 def test_every_cancer_type_points_the_planted_way(default_pps, default_truth):
@@ -112,9 +115,12 @@ def test_naive_comparisons_carry_immortal_time(default_patients):
     # the landmark's own grouping analysed from ICB start exaggerates the benefit
     assert same_groups["ci_high"] < landmark["ci_low"]
     # both naive OS comparisons suggest far more benefit than the unbiased comparison of the
-    # two classes from progression (the planted truth is 0.62)
+    # two classes from progression (the planted truth is in truth.json)
     final = table.loc["naive, final classes"]
     assert final["ci_high"] < 0.35 and same_groups["ci_high"] < 0.35
+    # the check: the naive comparison of the final classes from ICB start shows a
+    # larger apparent benefit than the landmark comparison, as immortal time predicts
+    assert final["hr"] < landmark["hr"]
 
 
 # ------------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ CANCER_TYPES: dict[str, CancerTypeSpec] = {
 }
 
 #: Planted truths of survival after progression (log hazard ratios per unit).
-PPS_HR_ACQUIRED = 0.62
+PPS_HR_ACQUIRED = 0.60
 PPS_LOG_HR = {
     "age_per_10y": np.log(1.10),
     "male": np.log(1.12),
@@ -90,6 +90,9 @@ PPS_LOG_HR = {
     "ecog_per_point": np.log(1.55),
 }
 PPS_WEIBULL_SHAPE = 1.1
+#: Hazard of death without a recorded progression (other causes, and clinical deterioration
+#: that real-world records do not document as progression).
+DEATH_WITHOUT_PROGRESSION_PER_DAY = 0.0008  # ~2.4 % a month
 RT_HR = 0.75
 
 #: Planted acquired LoF: (gene, cancer type) -> prevalence before ICB, after acquired and after
@@ -97,10 +100,10 @@ RT_HR = 0.75
 PLANTED_LOF = {
     ("B2M", "NSCLC"): (0.01, 0.14, 0.01),
     ("TGFBR2", "NSCLC"): (0.01, 0.12, 0.01),
-    ("CYLD", "HNSCC"): (0.01, 0.28, 0.01),
-    ("RUNX1", "TNBC"): (0.01, 0.35, 0.01),
-    ("JAK1", "Melanoma"): (0.01, 0.16, 0.01),
-    ("JAK2", "Melanoma"): (0.01, 0.20, 0.01),
+    ("CYLD", "HNSCC"): (0.01, 0.32, 0.01),
+    ("RUNX1", "TNBC"): (0.01, 0.40, 0.01),
+    ("JAK1", "Melanoma"): (0.01, 0.20, 0.01),
+    ("JAK2", "Melanoma"): (0.01, 0.22, 0.01),
 }
 
 #: TME programmes that shape expression; every signature gene is driven by one programme.
@@ -283,7 +286,7 @@ def simulate_cohort(n_patients: int = 5000, seed: int = 0) -> tuple[Cohort, dict
     early_death = rng.random(n) < (0.02 + 0.025 * ecog)
     early_death_day = rng.uniform(8, 40, n)
     not_assessed = rng.random(n) < 0.02  # evaluable scans missing: NE
-    death_np = rng.exponential(1 / 0.00035, n)  # deaths without progression (~1 %/month)
+    death_np = rng.exponential(1 / DEATH_WITHOUT_PROGRESSION_PER_DAY, n)
     cured = np.where(category == 3, rng.random(n) < 0.55,
                      np.where(category == 2, rng.random(n) < 0.25, False))
     after_first = np.select(
@@ -478,23 +481,23 @@ def _simulate_samples(rng: np.random.Generator, patient_ids: np.ndarray, progres
     archival = rng.random(n) < 0.3
     pre_day = np.where(archival, -rng.uniform(90, 900, n), -(3 + rng.exponential(30, n)))
     for i in np.flatnonzero(has_pre):
-        rows.append((i, round(float(pre_day[i]), 1), "pre"))
+        rows.append((i, float(pre_day[i]), "pre"))
     # on-treatment research biopsies (few)
     on = rng.random(n) < 0.04
     on_day = rng.uniform(14, 42, n)
     ok_on = on & (on_day < np.where(progressed, prog_day, np.inf)) & (on_day < last_followup)
     for i in np.flatnonzero(ok_on):
-        rows.append((i, round(float(on_day[i]), 1), "on"))
+        rows.append((i, float(on_day[i]), "on"))
     # post-progression biopsies: a minority of progressors, more often at acquired resistance
-    p_post = np.where(cls == "acquired", 0.5, 0.28)
+    p_post = np.where(cls == "acquired", 0.6, 0.28)
     post_day = prog_day + rng.uniform(3, 60, n)
     post = progressed & (rng.random(n) < p_post) & (post_day < last_followup)
     for i in np.flatnonzero(post):
-        rows.append((i, round(float(post_day[i]), 1), "post"))
+        rows.append((i, float(post_day[i]), "post"))
     second_day = prog_day + rng.uniform(61, 240, n)
     second = post & (rng.random(n) < 0.08) & (second_day < last_followup)
     for i in np.flatnonzero(second):
-        rows.append((i, round(float(second_day[i]), 1), "post"))
+        rows.append((i, float(second_day[i]), "post"))
     rows.sort(key=lambda r: (r[0], r[1]))
     pidx = np.array([r[0] for r in rows])
     day = np.array([r[1] for r in rows])
