@@ -7,6 +7,7 @@ import pandas as pd
 from .cohort import Cohort
 from .derive import patient_table, sample_table
 from .resistance import DAYS_PER_MONTH
+from .survival import kaplan_meier, km_median
 
 
 def attrition(cohort: Cohort, benefit_months: float = 6,
@@ -66,23 +67,13 @@ def _median_iqr(x: pd.Series, digits: int = 0) -> str:
 
 
 def _km_median_months(time_days: pd.Series, event: pd.Series) -> float:
-    """Product-limit median (first time with S(t) <= 0.5), in months."""
+    """Product-limit median (first time with S(t) <= 0.5) in months; NaN if not reached."""
     t = pd.to_numeric(time_days, errors="coerce")
-    ok = t.notna()
-    t, e = t[ok].to_numpy(float), event[ok].astype(bool).to_numpy()
-    if len(t) == 0:
+    ok = t.notna().to_numpy()
+    if not ok.any():
         return float("nan")
-    order = np.lexsort((~e, t))
-    t, e = t[order], e[order]
-    uniq = np.unique(t[e])
-    s = 1.0
-    for u in uniq:
-        at_risk = (t >= u).sum()
-        d = ((t == u) & e).sum()
-        s *= 1 - d / at_risk
-        if s <= 0.5:
-            return float(u / DAYS_PER_MONTH)
-    return float("nan")
+    fitter = kaplan_meier(t[ok].to_numpy(float), event[ok].astype(bool).to_numpy())
+    return km_median(fitter) / DAYS_PER_MONTH
 
 
 def table_one(cohort: Cohort, benefit_months: float = 6,
