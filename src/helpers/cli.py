@@ -1,4 +1,4 @@
-"""``icb-book``: run the book, simulate a cohort, validate a cohort folder."""
+"""``icb-book``: run the book, simulate, validate, import or fetch a cohort."""
 from __future__ import annotations
 
 import argparse
@@ -38,6 +38,53 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_import(result, out: Path) -> None:
+    print(result.summary())
+    print(f"cohort written to {result.path}")
+    print(f"pseudonym mapping (keep it private, never share it with the cohort): "
+          f"{result.pseudonym_path}")
+    print(f"run the book on it with: icb-book run -p cohort={result.path}")
+
+
+def _cmd_import_tidy(args: argparse.Namespace) -> int:
+    from .sources import import_tidy
+
+    result = import_tidy(args.cohort_dir, args.out_dir, open_data=args.open,
+                         death_is_progression=args.death_is_progression)
+    _report_import(result, args.out_dir)
+    return 0
+
+
+def _cmd_import_cbioportal(args: argparse.Namespace) -> int:
+    from .sources import import_cbioportal
+
+    result = import_cbioportal(args.study_dir, args.out_dir, open_data=args.open,
+                               death_is_progression=args.death_is_progression)
+    _report_import(result, args.out_dir)
+    return 0
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from .fetch import fetch_study
+
+    out = args.out or Path("cohorts") / args.study_id
+    result = fetch_study(args.study_id, out, base_url=args.base_url, cache_dir=args.cache_dir,
+                         open_data=args.open, death_is_progression=args.death_is_progression,
+                         progress=not args.no_progress)
+    _report_import(result, out)
+    return 0
+
+
+def _import_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--open", action="store_true",
+                   help="the data are open published data (access: open, no small-count "
+                        "suppression); default: restricted")
+    p.add_argument("--death-is-progression", action="store_true",
+                   help="count every PFS event as a progression, also a death (the FACTS.md "
+                        "convention); default: a PFS event on the day of death is not a "
+                        "progression")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="icb-book", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,17 +107,45 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a canonical cohort folder")
     p.add_argument("path", type=Path)
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("import-tidy", help="import a folder of tidy public tables "
+                       "(clinical.tsv, samples.tsv, mutations.tsv, expression.tsv.gz)")
+    p.add_argument("cohort_dir", type=Path)
+    p.add_argument("out_dir", type=Path, help="canonical cohort folder to write")
+    _import_options(p)
+    p.set_defaults(func=_cmd_import_tidy)
+
+    p = sub.add_parser("import-cbioportal", help="import a cBioPortal study folder")
+    p.add_argument("study_dir", type=Path)
+    p.add_argument("out_dir", type=Path, help="canonical cohort folder to write")
+    _import_options(p)
+    p.set_defaults(func=_cmd_import_cbioportal)
+
+    p = sub.add_parser("fetch", help="download a cBioPortal datahub study (cached) and "
+                       "import it")
+    p.add_argument("study_id", help="datahub study identifier, e.g. nsclc_pd1_msk_2018")
+    p.add_argument("--out", type=Path, help="cohort folder to write (default: "
+                   "cohorts/STUDY_ID)")
+    p.add_argument("--base-url", help="datahub base URL (default: $ICB_BOOK_DATAHUB_URL or "
+                   "https://datahub.assets.cbioportal.org)")
+    p.add_argument("--cache-dir", type=Path, help="download cache (default: $ICB_BOOK_CACHE "
+                   "or .cache/datahub)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _import_options(p)
+    p.set_defaults(func=_cmd_fetch)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``icb-book`` console script."""
+    from .fetch import FetchError
     from .pipeline import PipelineError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (PipelineError, CohortValidationError, FileNotFoundError, ValueError) as exc:
+    except (PipelineError, CohortValidationError, FetchError, FileNotFoundError, KeyError,
+            ValueError) as exc:
         print(f"icb-book {args.command}: error: {exc}", file=sys.stderr)
         return 1
 

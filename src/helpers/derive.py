@@ -19,7 +19,8 @@ def patient_table(cohort: Cohort, benefit_months: float = 6,
 
     Columns include ``resistance_class``, ``reason``, ``basis``, ``regimen_group``,
     ``tmb`` (from the pre-treatment DNA sample nearest day 0), ``pfs_days``/``pfs_event``
-    (progression or death), ``os_days``/``os_event`` (from day 0) and, for patients who
+    (progression or death; censored at the last progression-free assessment where known),
+    ``os_days``/``os_event`` (from day 0) and, for patients who
     progressed, ``pps_days``/``pps_event`` (survival after progression).
     """
     pats = cohort.patients.copy()
@@ -41,7 +42,11 @@ def patient_table(cohort: Cohort, benefit_months: float = 6,
     death = df["death"].fillna(False).astype(bool)
     df["os_days"] = end
     df["os_event"] = death & end.notna()
-    df["pfs_days"] = prog.where(prog.notna(), end)
+    # PFS: progression or death; otherwise censored at the last progression-free assessment
+    # (where known), the usual rule when follow-up outlasts tumour assessments
+    last = pd.to_numeric(df["last_assessment_day"], errors="coerce")
+    censor = last.where(last.notna(), end)
+    df["pfs_days"] = prog.where(prog.notna(), end.where(death, censor))
     df["pfs_event"] = prog.notna() | death
     df["progressed"] = prog.notna()
     df["pps_days"] = (end - prog).where(prog.notna())

@@ -183,15 +183,21 @@ def load_panel_genes() -> list[str]:
 
 
 def load_signature_sets() -> dict[str, list[str]]:
-    """All gene sets shipped in data/signatures/*.gmt (name -> genes)."""
+    """All gene sets shipped in data/signatures/, the ICB signatures first.
+
+    The order matters to the simulation: a gene listed by several sets is driven by the
+    programme of the first, so the specific ICB signatures (IFN-γ, GEP, MHC-I, dysfunction,
+    ...) claim their genes before the broader Bagaev immune signatures.
+    """
+    from .tme import read_gmt
+
+    folder = DATA_DIR / "signatures"
+    files = sorted(folder.glob("*.gmt"), key=lambda f: (f.name != "icb_signatures.gmt", f.name))
     sets: dict[str, list[str]] = {}
-    for gmt in sorted((DATA_DIR / "signatures").glob("*.gmt")):
-        for line in gmt.read_text().splitlines():
-            parts = [p for p in line.rstrip("\n").split("\t")]
-            if len(parts) >= 3:
-                sets[parts[0]] = [g for g in parts[2:] if g]
+    for gmt in files:
+        sets.update(read_gmt(gmt))
     if not sets:
-        raise FileNotFoundError(f"no gene sets found in {DATA_DIR / 'signatures'}")
+        raise FileNotFoundError(f"no gene sets found in {folder}")
     return sets
 
 

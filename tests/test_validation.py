@@ -1,0 +1,203 @@
+"""Chapter 7: the book's methods on the public cohorts agree with FACTS.md.
+
+Every fact of FACTS.md that the chapter checks must agree (counts exactly, Kaplan–Meier
+medians to 0.01 month); the survival-after-progression hazard ratio of one cohort is checked
+against an independent computation on the raw tidy table; pooled analyses leave out the
+overlapping cohorts.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import CoxPHFitter
+
+from helpers import validation as v
+
+
+@pytest.fixture(scope="module")
+def cohorts(public_dir):
+    return v.load_public_cohorts(public_dir)
+
+
+@pytest.fixture(scope="module")
+def agreement(cohorts):
+    return v.facts_agreement(cohorts)
+
+
+def test_every_fact_agrees(agreement):
+    failed = agreement[agreement["agrees"] != "pass"]
+    assert failed.empty, failed.to_string()
+    assert len(agreement) == len(v.FACTS) == 146
+    summary = v.facts_summary(agreement)
+    assert summary.loc["all cohorts"].to_dict() == {"facts checked": 146, "pass": 146, "fail": 0}
+    # every public cohort is checked
+    assert set(agreement["cohort"]) == set(v.PUBLIC_COHORTS.values())
+
+
+@pytest.mark.parametrize("cohort, fact, value", [
+    ("riaz2017_melanoma_nivolumab", "OS KM median (months)", "23.26"),
+    ("riaz2017_melanoma_nivolumab", "SITC class primary", "42"),
+    ("riaz2017_melanoma_nivolumab", "median SNVs per patient", "182.5"),
+    ("chowell2021_pancancer_msk", "PFS KM median (months)", "2.66"),
+    ("chang2024_loris_validation_cohorts", "OS deaths", "845"),
+    ("imvigor210_urothelial_atezolizumab", "OS KM median (months)", "8.77"),
+    ("imvigor210_urothelial_atezolizumab", "immune phenotype excluded: responders", "13"),
+    ("samstein2019_tmb_mskcc", "OS KM median (months)", "18.00"),
+    ("gide2019_melanoma_pd1", "SITC class acquired", "10"),
+    ("miao2018_ccrcc_pd1", "OS KM median (months)", "38.98"),
+])
+def test_selected_facts(agreement, cohort, fact, value):
+    row = agreement[(agreement["cohort"] == v.PUBLIC_COHORTS[cohort])
+                    & (agreement["fact"] == fact)]
+    assert len(row) == 1
+    assert row["computed"].iat[0] == value == row["FACTS.md"].iat[0]
+
+
+def test_agreement_rule():
+    assert v.agrees(3.684, 3.68, True) and not v.agrees(3.686, 3.68, True)
+    assert v.agrees(58.0, 58, False) and not v.agrees(57.0, 58, False)
+    assert not v.agrees(float("nan"), 1.0, True)
+
+
+def test_class_counts_under_both_rules(cohorts):
+    t = v.class_counts_both_rules(cohorts)
+    riaz = t.loc[v.PUBLIC_COHORTS["riaz2017_melanoma_nivolumab"]]
+    assert [riaz[f"{k} (FACTS)"] for k in ("primary", "acquired", "ongoing_benefit",
+                                          "not_evaluable")] == [42, 13, 12, 6]
+    assert [riaz[f"{k} (book)"] for k in ("primary", "acquired", "ongoing_benefit",
+                                         "not_evaluable")] == [41, 13, 12, 7]
+    chowell = t.loc[v.PUBLIC_COHORTS["chowell2021_pancancer_msk"]]
+    assert chowell["PFS events on the day of death"] == 159
+    assert chowell["basis"] == "progression timing only"
+    # the totals are the same under both rules
+    for _, row in t.iterrows():
+        assert sum(row[f"{k} (FACTS)"] for k in ("primary", "acquired", "ongoing_benefit",
+                                                  "not_evaluable")) == \
+            sum(row[f"{k} (book)"] for k in ("primary", "acquired", "ongoing_benefit",
+                                              "not_evaluable"))
+    assert v.PUBLIC_COHORTS["samstein2019_tmb_mskcc"] not in t.index  # no BOR, no PFS
+
+
+def _gide_pps_by_hand(public_dir) -> tuple[int, int, float]:
+    """Acquired vs primary survival after progression on the raw Gide table, independently."""
+    c = pd.read_csv(public_dir / "gide2019_melanoma_pd1" / "clinical.tsv", sep="\t")
+    pfs, os_ = c["pfs_months"].copy(), c["os_months"]
+    pfs[pfs > os_] = os_[pfs > os_]  # the logged repair: PFS after death -> day of death
+    death_at_pfs = (c["pfs_event"] == 1) & (c["os_event"] == 1) & (np.abs(pfs - os_) < 1e-9)
+    progressed = (c["pfs_event"] == 1) & ~death_at_pfs
+    bor = c["best_overall_response"]
+    six = 6.0  # months; both sides of the rule in months
+    primary = progressed & ((bor == "PD") | ((bor == "SD") & (pfs < six)))
+    acquired = progressed & bor.isin(["CR", "PR", "SD"]) & (pfs >= six)
+    keep = primary | acquired
+    d = pd.DataFrame({"t": (os_ - pfs)[keep],
+                      "e": c["os_event"][keep], "acquired": acquired[keep].astype(int)})
+    fit = CoxPHFitter().fit(d, "t", "e")
+    return int(acquired.sum()), int(primary.sum()), float(np.exp(fit.params_["acquired"]))
+
+
+def test_survival_after_progression(public_dir, cohorts):
+    sets = v.pps_sets(cohorts)
+    table = v.pps_table(sets)
+    gide = table.loc[v.PUBLIC_COHORTS["gide2019_melanoma_pd1"]]
+    n_acq, n_pri, hr = _gide_pps_by_hand(public_dir)
+    assert (gide["acquired: patients"], gide["primary: patients"]) == (n_acq, n_pri) == (9, 17)
+    assert gide["hr"] == pytest.approx(hr, abs=5e-4)
+    # cohorts without progression days (IMvigor210, Hugo, Samstein) or OS (Rizvi) or events
+    # (MORRISON-1) have no analysis set
+    assert set(sets) == {"riaz2017_melanoma_nivolumab", "gide2019_melanoma_pd1",
+                         "vanallen2015_melanoma_ctla4", "miao2018_ccrcc_pd1",
+                         "chowell2021_pancancer_msk", "chang2024_loris_validation_cohorts"}
+    # LORIS enters without its MSK sub-cohorts
+    loris = cohorts["chang2024_loris_validation_cohorts"]
+    sub = loris.clinical["sub_cohort"]
+    n_loris = len(sets["chang2024_loris_validation_cohorts"])
+    assert n_loris == 379
+    from helpers.derive import patient_table
+    from helpers.pps import pps_analysis_set
+    full = pps_analysis_set(patient_table(loris.cohort))
+    assert len(full) > n_loris and sub.isin(v.MSK_SUBCOHORTS_LEFT_OUT).sum() == 803
+    pooled = table.iloc[-1]
+    assert pooled.name.startswith("pooled")
+    per = table.iloc[:-1]
+    assert pooled["acquired: patients"] == per["acquired: patients"].sum() == 345
+    assert pooled["primary: patients"] == per["primary: patients"].sum() == 1243
+    # the direction of the real-world study: longer survival after acquired resistance
+    assert pooled["hr"] == pytest.approx(0.44, abs=0.005) and pooled["ci_high"] < 1
+
+
+def test_no_overlapping_cohort_is_pooled():
+    assert "morrison1_melanoma_campbell2023" not in v.POOLED_COHORTS
+    assert "samstein2019_tmb_mskcc" not in v.POOLED_COHORTS
+    assert "rizvi2018_nsclc_msk" not in v.POOLED_COHORTS
+    text = v.OVERLAPS.to_string()
+    for name in ("MORRISON-1", "Riaz", "Gide", "Van Allen", "Samstein", "Rizvi", "Chowell",
+                 "MSK1", "Vanguri"):
+        assert name in text
+
+
+def test_baseline_lof_imvigor210(cohorts):
+    t = v.baseline_lof(cohorts["imvigor210_urothelial_atezolizumab"])
+    assert t.loc["JAK1", "LoF carriers"] == 2 and t.loc["JAK1", "samples assayed"] == 293
+    assert t.loc["B2M", "on the panel"] == "no (not assayed)"
+    assert t.loc["B2M", "LoF carriers"] == 0
+
+
+def test_tme_by_immune_phenotype(cohorts):
+    scores = v.phenotype_scores(cohorts["imvigor210_urothelial_atezolizumab"])
+    assert len(scores) == 195
+    s = v.phenotype_summary(scores)
+    ifng = s.loc["IFNG_AYERS2017"]
+    inflamed, excluded, desert = (ifng[c] for c in s.columns[:3])
+    assert list(s.columns[:3]) == ["median, inflamed (n=46)", "median, excluded (n=73)",
+                                   "median, desert (n=48)"]
+    assert inflamed > excluded > desert  # Mariathasan et al. 2018
+    assert ifng["Kruskal-Wallis p"] < 1e-15
+    tgfb = s.loc["TGFB_SIGNALLING"]
+    assert tgfb.iloc[1] == max(tgfb.iloc[:3])  # TGF-beta highest in excluded tumours
+
+
+def test_pfs_and_os_from_a_cohort(cohorts):
+    c = cohorts["riaz2017_melanoma_nivolumab"].cohort
+    os_ = v.os_months(c)
+    assert len(os_) == 73 and int(os_["event"].sum()) == 42
+    assert round(v.km_median_months(os_), 2) == 23.26
+    assert np.isnan(v.km_median_months(pd.DataFrame({"months": [], "event": []})))
+
+
+def test_public_dir_resolution(public_dir, tmp_path):
+    assert v.resolve_public_dir("") == public_dir.resolve()
+    assert v.resolve_public_dir(str(public_dir)) == public_dir.resolve()
+    assert v.resolve_public_dir(tmp_path / "absent") is None
+    assert v.resolve_public_dir(tmp_path) is None  # no README.md: not the public folder
+    with pytest.raises(KeyError, match="unknown public cohort"):
+        v.load_public_cohorts(public_dir, ["not_a_cohort"])
+
+
+def test_tme_checks_of_the_tme_module(public_dir):
+    checks = {name: table for name, _, table in v.tme_validations(public_dir)}
+    assert list(checks) == ["public_tme_phenotype_trend", "public_tme_subtypes_by_phenotype",
+                            "public_tme_subtype_fisher", "public_tme_response"]
+    trend = checks["public_tme_phenotype_trend"].loc["IFNG_AYERS2017"]
+    assert (trend["n_desert"], trend["n_excluded"], trend["n_inflamed"]) == (48, 72, 46)
+    assert trend["median_desert"] < trend["median_excluded"] < trend["median_inflamed"]
+    assert trend["jt_p"] < 1e-15
+    assert checks["public_tme_subtypes_by_phenotype"].loc["inflamed",
+                                                          "immune_enriched_share"] > 0.9
+    assert set(checks["public_tme_response"].index) == {
+        v.PUBLIC_COHORTS[f] for f in ("riaz2017_melanoma_nivolumab", "gide2019_melanoma_pd1",
+                                      "vanallen2015_melanoma_ctla4", "miao2018_ccrcc_pd1",
+                                      "hugo2016_melanoma_pd1",
+                                      "imvigor210_urothelial_atezolizumab")}
+
+
+def test_chapter_modules_can_hook_in_checks(public_dir, monkeypatch):
+    import helpers.lof
+
+    table = pd.DataFrame({"x": [1]})
+    monkeypatch.setattr(helpers.lof, "real_data_validation",
+                        lambda d: [("a check of the LoF chapter", table)], raising=False)
+    hooked = {n: (c, t) for n, c, t in v.hooked_validations(public_dir)}
+    assert hooked["public_lof_check_1"][0] == "a check of the LoF chapter (open published data)"
+    assert hooked["public_lof_check_1"][1] is table
