@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 import pandas as pd
 from scipy import optimize, special, stats
+from threadpoolctl import threadpool_limits
 
-from .cohort import Cohort
+from .cohort import VARIANT_CLASSES, Cohort
 from .derive import sample_table as derive_sample_table
 
 __all__ = [
@@ -76,32 +76,8 @@ __all__ = [
 # Vocabularies
 # --------------------------------------------------------------------------------------------
 
-#: Variant_Classification values of the MAF specification (GDC/TCGA MAF, vcf2maf).
-MAF_VARIANT_CLASSES: frozenset[str] = frozenset(
-    {
-        "Frame_Shift_Del",
-        "Frame_Shift_Ins",
-        "In_Frame_Del",
-        "In_Frame_Ins",
-        "Missense_Mutation",
-        "Nonsense_Mutation",
-        "Silent",
-        "Splice_Site",
-        "Splice_Region",
-        "Translation_Start_Site",
-        "Nonstop_Mutation",
-        "3'UTR",
-        "3'Flank",
-        "5'UTR",
-        "5'Flank",
-        "IGR",
-        "Intron",
-        "RNA",
-        "Targeted_Region",
-        "De_novo_Start_InFrame",
-        "De_novo_Start_OutOfFrame",
-    }
-)
+#: Variant_Classification values of the MAF specification (the canonical cohort's vocabulary).
+MAF_VARIANT_CLASSES: frozenset[str] = frozenset(VARIANT_CLASSES)
 
 #: Truncating MAF classes counted as LoF (DESIGN §4). This is cBioPortal's "truncating" protein
 #: impact (cbioportal-frontend, ``getCanonicalMutationType.ts``: nonsense, frameshift ins/del,
