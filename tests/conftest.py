@@ -94,6 +94,8 @@ def built_book(tmp_path_factory: pytest.TempPathFactory, small_cohort_path: Path
     try:
         params = load_params()
         params["cohort"] = str(small_cohort_path)
+        if "public_dir" in params and PUBLIC.is_dir():
+            params["public_dir"] = str(PUBLIC)  # the validation chapter reads the real cohorts
         result = pipeline.run(params, progress=False, log=lambda s: None)
     finally:
         mp.undo()
