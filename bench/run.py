@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 
 def report(name: str, value: float, unit: str) -> None:
-    print(f"  {name:<58s} {value:>12.3f} {unit}", flush=True)
+    print(f"  {name:<58s} {value:>12.4g} {unit}", flush=True)
 
 
 def bench_book(n_patients: int, seed: int) -> None:
