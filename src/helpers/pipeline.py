@@ -227,9 +227,26 @@ def execute_notebooks(params: Mapping[str, Any], cohort_path: Path, stems: list[
                 f"  {exc.ename}: {exc.evalue}\n"
                 f"The executed copy with the full traceback is {out}. "
                 "The previously built book is unchanged.") from None
+        _fold_injected_parameters(out)
         timings[stem] = time.perf_counter() - t0
         log(f"    {timings[stem]:.1f} s")
     return timings
+
+
+def _fold_injected_parameters(executed: Path) -> None:
+    """Fold papermill's injected-parameters cell in the book (a reader can unfold it).
+
+    It holds machine-specific paths (the cohort folder, the staging folder), which are
+    noise on the page; the values of the run stay one click away.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(executed), as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
+    nbformat.write(nb, str(executed))
 
 
 def _source_cell_number(executed: Path, cell_index: int) -> int:
