@@ -48,6 +48,10 @@ def patient_table(cohort: Cohort, benefit_months: float = 6,
     censor = last.where(last.notna(), end)
     df["pfs_days"] = prog.where(prog.notna(), end.where(death, censor))
     df["pfs_event"] = prog.notna() | death
+    if prog.isna().all() and last.isna().all():
+        # the source records no tumour assessments at all: PFS cannot be told from OS
+        df["pfs_days"] = np.nan
+        df["pfs_event"] = np.nan
     df["progressed"] = prog.notna()
     df["pps_days"] = (end - prog).where(prog.notna())
     df["pps_event"] = death.where(prog.notna())

@@ -66,10 +66,17 @@ def _median_iqr(x: pd.Series, digits: int = 0) -> str:
     return f"{q2:.{digits}f} ({q1:.{digits}f}-{q3:.{digits}f})"
 
 
+def _percent(hit: pd.Series, known: pd.Series) -> float | str:
+    """Share of ``hit`` among the rows where the value is known, in %, or "n/a"."""
+    if not known.any():
+        return "n/a"
+    return round(100 * (hit & known).sum() / known.sum(), 1)
+
+
 def _km_median_months(time_days: pd.Series, event: pd.Series) -> float:
     """Product-limit median (first time with S(t) <= 0.5) in months; NaN if not reached."""
     t = pd.to_numeric(time_days, errors="coerce")
-    ok = t.notna().to_numpy()
+    ok = (t.notna() & event.notna()).to_numpy()
     if not ok.any():
         return float("nan")
     fitter = kaplan_meier(t[ok].to_numpy(float), event[ok].astype(bool).to_numpy())
@@ -86,20 +93,23 @@ def table_one(cohort: Cohort, benefit_months: float = 6,
         n = len(g)
         col: dict[str, object] = {"Patients, n": n}
         col["Age, median (IQR)"] = _median_iqr(g["age_at_icb"])
-        col["Female, %"] = round(100 * (g["sex"] == "female").mean(), 1)
+        col["Female, % of known"] = _percent(g["sex"] == "female", g["sex"].notna())
         if g["ecog"].notna().any():
             for e in (0, 1, 2):
                 col[f"ECOG {e}, %"] = round(100 * (g["ecog"] == e).mean(), 1)
             col["ECOG ≥3 or unknown, %"] = round(100 * ((g["ecog"] >= 3) | g["ecog"].isna()).mean(), 1)
-        col["First line, %"] = round(100 * (g["line"] == 1).mean(), 1)
+        col["First line, % of known"] = _percent(g["line"] == 1, g["line"].notna())
+        known_regimen = g["regimen_group"] != "unknown"
         for grp in ("monotherapy", "combination", "ICB+chemo"):
-            col[f"{grp}, %"] = round(100 * (g["regimen_group"] == grp).mean(), 1)
+            col[f"{grp}, % of known"] = _percent(g["regimen_group"] == grp, known_regimen)
         col["Baseline TMB/Mb, median (IQR)"] = _median_iqr(g["tmb"], 1)
         br = g["best_response"]
         assessed = br.isin(["CR", "PR", "SD", "PD"])
         col["Objective response (CR/PR), % of assessed"] = (
             round(100 * br[assessed].isin(["CR", "PR"]).mean(), 1) if assessed.any() else np.nan)
-        col["Median PFS, months (KM)"] = round(_km_median_months(g["pfs_days"], g["pfs_event"]), 2)
+        col["Median PFS, months (KM)"] = (
+            round(_km_median_months(g["pfs_days"], g["pfs_event"]), 2)
+            if g["pfs_days"].notna().any() else "not recorded")
         col["Median OS, months (KM)"] = round(_km_median_months(g["os_days"], g["os_event"]), 2)
         col["Progressed, %"] = round(100 * g["progressed"].mean(), 1)
         col["Died, %"] = round(100 * g["death"].astype(bool).mean(), 1)
