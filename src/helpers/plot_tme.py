@@ -61,7 +61,7 @@ def subtype_bars(counts: pd.DataFrame, title: str, simulated: bool = True,
     ax.set_xlim(0, 112)
     ax.set_xlabel("% of samples")
     ax.set_title(title)
-    _subtype_legend(ax, fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+    _subtype_legend(ax, fontsize=7, ncol=1, loc="center left", bbox_to_anchor=(1.01, 0.5))
     simulated_caption(ax, simulated)
     fig.tight_layout()
     return fig

@@ -60,7 +60,7 @@ def class_bars(counts: pd.DataFrame, title: str, simulated: bool = True,
     ax.set_yticks(y, [str(i) for i in data.index])
     ax.set_xlabel("% of courses" if proportions else "courses")
     ax.set_title(title)
-    ax.legend(ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.12 if len(data) > 3 else -0.25))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     simulated_caption(ax, simulated)
     fig.tight_layout()
     return fig
