@@ -486,12 +486,7 @@ class ProportionMetaResult:
 
 
 def _counts(values: Any, name: str) -> np.ndarray:
-    if isinstance(values, pd.Series):
-        values = values.to_numpy()
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise RadiotherapyInputError(f"{name}: expected counts, got {values!r}") from exc
+    arr = _to_float_array(values, name)
     if arr.ndim != 1:
         raise RadiotherapyInputError(f"{name}: expected a one-dimensional sequence of counts")
     bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 0)

@@ -421,6 +421,18 @@ def logrank(time: Any, event: Any, group: Any) -> StatisticalResult:
 # --------------------------------------------------------------------------------------------
 
 
+def _model_frame(data: pd.DataFrame, special: list[str], strata_cols: list[str],
+                 event_col: str, where: str) -> pd.DataFrame:
+    """Checked input of a Cox fit: strata complete, every other column a usable covariate."""
+    for column in strata_cols:
+        if data[column].isna().any():
+            _complain(where, column, "no missing values", data[column], data[column].isna().to_numpy())
+    covariates = [column for column in data.columns if column not in special]
+    frame = _check_covariates(data, covariates, where)
+    frame[event_col] = frame[event_col].astype(int)
+    return frame
+
+
 def cox(
     data: pd.DataFrame,
     duration_col: str,
@@ -465,12 +477,7 @@ def cox(
     _require_columns(data, special, where)
     _check_times(data[duration_col], duration_col, where)
     _check_events(data[event_col], event_col, where)
-    for column in strata_cols:
-        if data[column].isna().any():
-            _complain(where, column, "no missing values", data[column], data[column].isna().to_numpy())
-    covariates = [column for column in data.columns if column not in special]
-    frame = _check_covariates(data, covariates, where)
-    frame[event_col] = frame[event_col].astype(int)
+    frame = _model_frame(data, special, strata_cols, event_col, where)
     options = {**R_CONFORMANT_FIT_OPTIONS, **dict(fit_options or {})}
     model = CoxPHFitter(alpha=alpha, penalizer=penalizer)
     return model.fit(
@@ -827,12 +834,7 @@ def cox_time_varying(
     _require_columns(long_df, special, where)
     _check_events(long_df[event_col], event_col, where)
     _check_intervals(long_df, id_col, start_col, stop_col, where)
-    for column in strata_cols:
-        if long_df[column].isna().any():
-            _complain(where, column, "no missing values", long_df[column], long_df[column].isna().to_numpy())
-    covariates = [column for column in long_df.columns if column not in special]
-    frame = _check_covariates(long_df, covariates, where)
-    frame[event_col] = frame[event_col].astype(int)
+    frame = _model_frame(long_df, special, strata_cols, event_col, where)
     options = {**R_CONFORMANT_FIT_OPTIONS, **dict(fit_options or {})}
     model = CoxTimeVaryingFitter(alpha=alpha, penalizer=penalizer)
     return model.fit(
