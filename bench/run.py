@@ -25,8 +25,8 @@ def report(name: str, value: float, unit: str) -> None:
 def bench_book(n_patients: int, seed: int) -> None:
     from bookroot import copy_book_sources
 
-    from helpers import pipeline
-    from helpers.pipeline import load_params
+    from helpers.book import pipeline
+    from helpers.book.pipeline import load_params
     from helpers.simulate import save_simulated, simulate_cohort
 
     print(f"Book on the simulated cohort ({n_patients} patients, seed {seed})")

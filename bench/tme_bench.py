@@ -1,10 +1,10 @@
-"""Benchmark of the TME scorer (``helpers.tme.ssgsea``), called by ``bench/run.py``.
+"""Benchmark of the TME scorer (``helpers.analysis.tme.ssgsea``), called by ``bench/run.py``.
 
 Measured side by side in one run, each scorer in a fresh subprocess so that peak memory is
 its own (Linux peak resident set size, reset with ``/proc/self/clear_refs`` after the input
 matrix is built, so the figure is the scorer's working memory above its input):
 
-* ``helpers.tme.ssgsea`` against ``gseapy.ssgsea`` (``sample_norm_method="rank"``, one
+* ``helpers.analysis.tme.ssgsea`` against ``gseapy.ssgsea`` (``sample_norm_method="rank"``, one
   thread) on 1,000 samples x 20,000 genes x 50 sets: time ratio, peak-memory ratio and the
   largest relative difference of the raw scores (gseapy's ``ES`` is GSVA's raw ssGSEA score
   on untied data; its ``NES`` is the batch-range normalisation);
@@ -101,7 +101,7 @@ def child(method: str, n_samples: int, n_genes: int, n_sets: int, out: str, repe
     sets = gene_sets(n_genes, n_sets)
     values = expression.to_numpy()
     if method == "ours":
-        from helpers.tme import ssgsea
+        from helpers.analysis.tme import ssgsea
 
         def work():
             return ssgsea(expression, sets).to_numpy()
@@ -159,7 +159,7 @@ def dask_run(size: dict) -> dict:
     """Score ``dask_samples`` samples generated chunk by chunk on a local cluster."""
     from distributed import Client, LocalCluster
 
-    from helpers.tme import ChunkLoader, ssgsea, ssgsea_dask
+    from helpers.analysis.tme import ChunkLoader, ssgsea, ssgsea_dask
 
     n_chunks = size["dask_samples"] // size["dask_chunk"]
     loader = SyntheticChunks(size["genes"], size["dask_chunk"])
@@ -198,12 +198,12 @@ def run(report: Report, quick: bool = False) -> None:
         gsea_scores = np.load(Path(tmp) / "gseapy.npy")
     difference = np.abs(ours_scores - gsea_scores) / np.maximum(np.abs(gsea_scores), 1e-12)
     MB = 1024**2
-    report(f"tme ssgsea {shape}: helpers.tme time", ours["seconds"], "s")
+    report(f"tme ssgsea {shape}: helpers.analysis.tme time", ours["seconds"], "s")
     report(f"tme ssgsea {shape}: gseapy time (1 thread)", gsea["seconds"], "s")
     report("tme ssgsea: speed-up vs gseapy (target >= 10)", gsea["seconds"] / ours["seconds"], "x")
-    report(f"tme ssgsea {shape}: helpers.tme peak memory above input", ours["peak_bytes"] / MB, "MB")
+    report(f"tme ssgsea {shape}: helpers.analysis.tme peak memory above input", ours["peak_bytes"] / MB, "MB")
     report(f"tme ssgsea {shape}: gseapy peak memory above input", gsea["peak_bytes"] / MB, "MB")
-    report("tme ssgsea: peak memory, helpers.tme / gseapy (target <= 0.2)",
+    report("tme ssgsea: peak memory, helpers.analysis.tme / gseapy (target <= 0.2)",
            ours["peak_bytes"] / max(gsea["peak_bytes"], 1), "ratio")
     report("tme ssgsea: largest relative difference to gseapy ES", float(difference.max()), "")
     report(f"tme argsort {size['samples']}x{size['genes']} along genes: time", floor["seconds"], "s")

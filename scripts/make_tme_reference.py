@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers import tme
+from helpers.analysis import tme
 
 REPO = Path(__file__).resolve().parents[1]
 

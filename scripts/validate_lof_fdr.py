@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.n_cohorts < 1:
         parser.error("--n-cohorts must be at least 1")
 
-    from helpers.lof import PRIMARY_COMPARISON, acquired_lof_analysis, discovery_report
+    from helpers.analysis.lof import PRIMARY_COMPARISON, acquired_lof_analysis, discovery_report
     from helpers.simulate import simulate_cohort
 
     criteria = ("both", "firth", "fisher")

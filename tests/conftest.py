@@ -50,7 +50,7 @@ def small_cohort_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def small_cohort(small_cohort_path: Path):
-    from helpers.cohort import Cohort
+    from helpers.data.cohort import Cohort
 
     return Cohort.load(small_cohort_path)
 
@@ -63,7 +63,7 @@ def default_cohort_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def default_cohort(default_cohort_path: Path):
-    from helpers.cohort import Cohort
+    from helpers.data.cohort import Cohort
 
     return Cohort.load(default_cohort_path)
 
@@ -86,8 +86,8 @@ def small_truth(small_cohort_path: Path) -> dict:
 def built_book(tmp_path_factory: pytest.TempPathFactory, small_cohort_path: Path):
     """The whole book, run on the small cohort in a throw-away copy of the sources."""
     root = copy_book_sources(tmp_path_factory.mktemp("book") / "repo")
-    from helpers import pipeline
-    from helpers.pipeline import load_params
+    from helpers.book import pipeline
+    from helpers.book.pipeline import load_params
 
     mp = pytest.MonkeyPatch()
     mp.setattr(pipeline, "REPO", root)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import pipeline
+from helpers.book import pipeline
 
 HERE = Path(__file__).resolve().parent
 

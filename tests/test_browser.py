@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from helpers import pipeline
+from helpers.book import pipeline
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[1]

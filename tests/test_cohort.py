@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.cohort import Cohort, CohortValidationError, sample_timepoints, validate
+from helpers.data.cohort import Cohort, CohortValidationError, sample_timepoints, validate
 
 
 def tiny_cohort() -> Cohort:
@@ -227,6 +227,6 @@ def test_load_reads_no_pickle_and_reports_missing_files(tmp_path: Path) -> None:
         Cohort.load(tmp_path / "c")
     with pytest.raises(FileNotFoundError):
         Cohort.load(tmp_path / "nowhere")
-    import helpers.cohort as mod
+    import helpers.data.cohort as mod
     source = Path(mod.__file__).read_text()
     assert "pickle" not in source.replace("Nothing is ever read from pickle", "")

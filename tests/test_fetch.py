@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers.cli import main
-from helpers.fetch import FetchError, fetch_study, study_url
-from helpers.survival import kaplan_meier, km_median
-from helpers.validation import pfs_months
+from helpers.book.cli import main
+from helpers.data.fetch import FetchError, fetch_study, study_url
+from helpers.stats.survival import kaplan_meier, km_median
+from helpers.analysis.validation import pfs_months
 from test_sources import write_rizvi_study
 
 

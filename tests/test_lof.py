@@ -1,4 +1,4 @@
-"""Tests of helpers.lof: panel-aware LoF calls, Firth, Fisher, BH, group and paired tests, and
+"""Tests of helpers.analysis.lof: panel-aware LoF calls, Firth, Fisher, BH, group and paired tests, and
 the FoundationOne vocabulary of IMvigor210 against the is_lof column made at conversion."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import optimize, stats
 
-from helpers.lof import (
+from helpers.analysis.lof import (
     DEEP_DELETION,
     FOUNDATIONONE_COPY_STATES,
     FOUNDATIONONE_SHORT_VARIANT_CLASSES,

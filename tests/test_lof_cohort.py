@@ -1,4 +1,4 @@
-"""Tests of the cohort-level acquired-LoF analysis (helpers.lof, chapter 4): the vectorised Firth
+"""Tests of the cohort-level acquired-LoF analysis (helpers.analysis.lof, chapter 4): the vectorised Firth
 fits against firth_logistic, the sample rules, recovery of the planted genes of the simulated
 cohort, the false discovery proportion over several simulated cohorts, cohorts that cannot answer
 the question (no post-progression DNA, as in IMvigor210), and the chapter's figures."""
@@ -14,9 +14,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from helpers import lof, plot_lof  # noqa: E402
-from helpers.cohort import Cohort, sample_timepoints  # noqa: E402
-from helpers.lof import (  # noqa: E402
+from helpers.analysis import lof  # noqa: E402
+from helpers.plots import lof as plot_lof  # noqa: E402
+from helpers.data.cohort import Cohort, sample_timepoints  # noqa: E402
+from helpers.analysis.lof import (  # noqa: E402
     PRIMARY_COMPARISON,
     SECONDARY_COMPARISON,
     LofInputError,
@@ -335,7 +336,7 @@ def test_chapter_runs_without_post_progression_dna(no_post_cohort_path, tmp_path
 
 def test_imvigor210_has_no_post_progression_dna(public_dir, tmp_path):
     # a real cohort: pre-treatment FoundationOne samples only
-    from helpers.sources import import_tidy
+    from helpers.data.sources import import_tidy
 
     result = import_tidy(public_dir / "imvigor210_urothelial_atezolizumab", tmp_path / "imvigor", open_data=True)
     analysis = acquired_lof_analysis(Cohort.load(result.path))

@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from bookroot import copy_book_sources
-from helpers import pipeline
-from helpers.cli import main
-from helpers.pipeline import PipelineError, load_params, parse_overrides
+from helpers.book import pipeline
+from helpers.book.cli import main
+from helpers.book.pipeline import PipelineError, load_params, parse_overrides
 
 
 def test_defaults_and_overrides() -> None:

@@ -16,9 +16,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import derive, pps  # noqa: E402
-from helpers import survival as sv  # noqa: E402
-from helpers.resistance import DAYS_PER_MONTH  # noqa: E402
+from helpers.analysis import derive, pps  # noqa: E402
+from helpers.stats import survival as sv  # noqa: E402
+from helpers.analysis.resistance import DAYS_PER_MONTH  # noqa: E402
 
 BENEFIT_MONTHS = 6.0
 

@@ -1,4 +1,4 @@
-"""Tests for helpers.radiotherapy and the curated RT-salvage literature table.
+"""Tests for helpers.analysis.radiotherapy and the curated RT-salvage literature table.
 
 - meta_proportions: conformance with R metafor 3.8-1 (../shared/reference/meta_*), hand-computed
   escalc values for zero/full counts, DL limits, metafor's transf.ipft edge handling;
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.radiotherapy import (
+from helpers.analysis.radiotherapy import (
     MODALITY_CLASSES,
     RadiotherapyInputError,
     bed,

@@ -1,4 +1,4 @@
-"""Tests of the radiotherapy-salvage chapter's analyses (helpers.radiotherapy, second half).
+"""Tests of the radiotherapy-salvage chapter's analyses (helpers.analysis.radiotherapy, second half).
 
 - literature: which rows are shown, duplicated or poolable in the curated table; pooling of
   comparable subgroups reproduces metafor (reference values in ../shared/reference/);
@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import derive
-from helpers import radiotherapy as rt
+from helpers.analysis import derive
+from helpers.analysis import radiotherapy as rt
 
 REL = 1e-6
 

@@ -2,7 +2,7 @@
 
 Riaz, IMvigor210, Chowell and LORIS are imported as *restricted* cohorts (the default of an import)
 and the chapters they support are executed with papermill exactly as ``icb-book run`` does
-(``helpers.pipeline.execute_notebooks``), into a temporary folder: the real ``_build/`` is never
+(``helpers.book.pipeline.execute_notebooks``), into a temporary folder: the real ``_build/`` is never
 touched. Then:
 
 * no source identifier and no pseudonym appears as a word anywhere in the executed notebooks'
@@ -27,10 +27,10 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
-from helpers import pipeline
-from helpers.reporting import suppress_small_counts
-from helpers.sources import import_tidy, tidy_to_cohort
-from helpers.validation import PUBLIC_COHORTS, chapter_support, support_matrix
+from helpers.book import pipeline
+from helpers.book.privacy import suppress_small_counts
+from helpers.data.sources import import_tidy, tidy_to_cohort
+from helpers.analysis.validation import PUBLIC_COHORTS, chapter_support, support_matrix
 
 CH = ("01_cohort_overview", "02_resistance_classes", "03_survival_after_progression",
       "04_acquired_lof", "05_tme_states", "06_radiotherapy_salvage", "07_validation")

@@ -5,11 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.resistance import (DAYS_PER_MONTH, REASON_EARLY_PROGRESSION_AFTER_RESPONSE,
+from helpers.analysis.resistance import (DAYS_PER_MONTH, REASON_EARLY_PROGRESSION_AFTER_RESPONSE,
                                 REASON_EXPOSURE, REASON_NE, REASON_SHORT_FOLLOWUP,
                                 benefit_window_sensitivity, class_table, classify_resistance,
                                 explain_resistance)
-from helpers.sources import courses_from_tidy_clinical
+from helpers.data.sources import courses_from_tidy_clinical
 
 SIX_MONTHS = 6 * DAYS_PER_MONTH  # 182.625 days
 

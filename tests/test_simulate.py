@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.derive import patient_table, sample_table
-from helpers.resistance import classify_resistance
+from helpers.analysis.derive import patient_table, sample_table
+from helpers.analysis.resistance import classify_resistance
 from helpers.simulate import CANCER_TYPES, PLANTED_LOF, load_signature_sets, simulate_cohort
 
 
@@ -45,7 +45,7 @@ def test_cancer_type_mix_and_outcomes_are_realistic(default_cohort) -> None:
     orr = assessed.groupby("cancer_type")["best_response"].apply(
         lambda s: s.isin(["CR", "PR"]).mean())
     assert orr.between(0.12, 0.48).all(), orr
-    from helpers.overview import _km_median_months
+    from helpers.analysis.overview import _km_median_months
     for t, g in pt.groupby("cancer_type"):
         pfs = _km_median_months(g["pfs_days"], g["pfs_event"])
         assert 1.5 <= pfs <= 8.5, (t, pfs)

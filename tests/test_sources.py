@@ -13,15 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.cohort import Cohort
-from helpers.lof import map_foundationone
-from helpers.resistance import DAYS_PER_MONTH, classify_resistance
-from helpers.sources import (SourceFormatError, cbioportal_to_cohort, harmonise_cancer_type,
+from helpers.data.cohort import Cohort
+from helpers.analysis.lof import map_foundationone
+from helpers.analysis.resistance import classify_resistance
+from helpers.units import DAYS_PER_MONTH
+from helpers.data.sources import (SourceFormatError, cbioportal_to_cohort, harmonise_cancer_type,
                              import_cbioportal, import_tidy, pseudonym_path, read_pseudonyms,
                              read_cbioportal_table, regimen_from_text, tidy_to_cohort,
                              vep_to_maf)
-from helpers.survival import kaplan_meier, km_median
-from helpers.validation import PUBLIC_COHORTS, os_months, pfs_months
+from helpers.stats.survival import kaplan_meier, km_median
+from helpers.analysis.validation import PUBLIC_COHORTS, os_months, pfs_months
 
 RIAZ = "riaz2017_melanoma_nivolumab"
 IMVIGOR = "imvigor210_urothelial_atezolizumab"
@@ -418,7 +419,7 @@ def test_cbioportal_bad_input(public_dir, tmp_path):
 
 
 def test_command_line(public_dir, tmp_path, capsys):
-    from helpers.cli import main
+    from helpers.book.cli import main
 
     study = write_rizvi_study(public_dir, tmp_path / "study")
     assert main(["import-cbioportal", str(study), str(tmp_path / "rizvi"), "--open"]) == 0

@@ -1,4 +1,4 @@
-"""Tests of helpers.survival: conformance with R's survival package, published medians, unit tests.
+"""Tests of helpers.stats.survival: conformance with R's survival package, published medians, unit tests.
 
 The R reference (survfit, survdiff, coxph with Efron ties; survival 3.5-3) is read from
 ``../shared/reference/survival_reference.json``; its README says what was computed.
@@ -17,8 +17,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import survival as sv  # noqa: E402
-from helpers.plot_survival import forest_plot, plot_km  # noqa: E402
+from helpers.stats import survival as sv  # noqa: E402
+from helpers.plots.survival import forest_plot, plot_km  # noqa: E402
 
 RTOL = 1e-6
 

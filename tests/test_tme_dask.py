@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.tme import ChunkLoader, EmptyGeneSetWarning, ssgsea, ssgsea_dask
+from helpers.analysis.tme import ChunkLoader, EmptyGeneSetWarning, ssgsea, ssgsea_dask
 
 distributed = pytest.importorskip("distributed")
 

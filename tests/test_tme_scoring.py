@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.stats import rankdata
 
-from helpers.tme import (
+from helpers.analysis.tme import (
     SIGNATURE_DIR,
     EmptyGeneSetWarning,
     GMTFormatError,

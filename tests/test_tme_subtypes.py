@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import lof, tme
-from helpers.cohort import sample_timepoints
+from helpers.analysis import lof
+from helpers.analysis import tme
+from helpers.data.cohort import sample_timepoints
 
 GIDE = "gide2019_melanoma_pd1"
 

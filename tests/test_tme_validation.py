@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import tme
+from helpers.analysis import tme
 
 IMVIGOR = "imvigor210_urothelial_atezolizumab"
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from lifelines import CoxPHFitter
 
-from helpers import validation as v
+from helpers.analysis import validation as v
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +114,8 @@ def test_survival_after_progression(public_dir, cohorts):
     sub = loris.clinical["sub_cohort"]
     n_loris = len(sets["chang2024_loris_validation_cohorts"])
     assert n_loris == 379
-    from helpers.derive import patient_table
-    from helpers.pps import pps_analysis_set
+    from helpers.analysis.derive import patient_table
+    from helpers.analysis.pps import pps_analysis_set
     full = pps_analysis_set(patient_table(loris.cohort))
     assert len(full) > n_loris and sub.isin(v.MSK_SUBCOHORTS_LEFT_OUT).sum() == 803
     pooled = table.iloc[-1]
@@ -193,10 +193,10 @@ def test_tme_checks_of_the_tme_module(public_dir):
 
 
 def test_chapter_modules_can_hook_in_checks(public_dir, monkeypatch):
-    import helpers.lof
+    import helpers.analysis.lof
 
     table = pd.DataFrame({"x": [1]})
-    monkeypatch.setattr(helpers.lof, "real_data_validation",
+    monkeypatch.setattr(helpers.analysis.lof, "real_data_validation",
                         lambda d: [("a check of the LoF chapter", table)], raising=False)
     hooked = {n: (c, t) for n, c, t in v.hooked_validations(public_dir)}
     assert hooked["public_lof_check_1"][0] == "a check of the LoF chapter (open published data)"

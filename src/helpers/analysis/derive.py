@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cohort import Cohort, sample_timepoints
-from .resistance import DAYS_PER_MONTH, explain_resistance, regimen_group
+from helpers.data.cohort import Cohort, sample_timepoints
+from helpers.analysis.resistance import explain_resistance, regimen_group
+from helpers.units import DAYS_PER_MONTH
 
 
 def patient_table(cohort: Cohort, benefit_months: float = 6,

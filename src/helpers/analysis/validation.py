@@ -1,12 +1,12 @@
 """Chapter 7: the book's methods on real patients, side by side with published facts.
 
-The public cohorts of ``../shared/data/public/`` are imported with :mod:`helpers.sources` as
+The public cohorts of ``../shared/data/public/`` are imported with :mod:`helpers.data.sources` as
 open published data and every number that ``FACTS.md`` states is recomputed from the imported
 (canonical) cohort, or, for the few facts about source columns outside the data model (prior
 ipilimumab, sub-cohort, immune phenotype, ...), from the source table. :data:`FACTS` is that
 list, transcribed from ``FACTS.md``; :func:`facts_agreement` gives one row per fact with the
 stated value, the computed value and whether they agree (counts exactly, Kaplan–Meier medians
-to 0.01 month with :func:`helpers.survival.km_median`).
+to 0.01 month with :func:`helpers.stats.survival.km_median`).
 
 Two conventions matter:
 
@@ -30,11 +30,12 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .cohort import Cohort, sample_timepoints
-from .resistance import CLASSES, DAYS_PER_MONTH, explain_resistance
-from .sources import ImportResult, tidy_to_cohort
+from helpers.data.cohort import Cohort, sample_timepoints
+from helpers.analysis.resistance import explain_resistance
+from helpers.units import CLASSES, DAYS_PER_MONTH
+from helpers.data.sources import ImportResult, tidy_to_cohort
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 #: Where the public cohorts are looked for when the parameter ``public_dir`` is empty.
 DEFAULT_PUBLIC_DIR = "../shared/data/public"
 
@@ -200,7 +201,7 @@ def os_months(cohort: Cohort) -> pd.DataFrame:
 
 def km_median_months(table: pd.DataFrame) -> float:
     """Kaplan–Meier median (first time S(t) <= 0.5) of a ``months``/``event`` table."""
-    from .survival import kaplan_meier, km_median
+    from helpers.stats.survival import kaplan_meier, km_median
     if len(table) == 0:
         return float("nan")
     return km_median(kaplan_meier(table["months"], table["event"]))
@@ -639,8 +640,8 @@ def pps_sets(cohorts: Mapping[str, PublicCohort], benefit_months: float = 6,
 
     LORIS keeps only its non-MSK sub-cohorts (column ``sub_cohort`` added for it).
     """
-    from .derive import patient_table
-    from .pps import pps_analysis_set, unavailable_reason
+    from helpers.analysis.derive import patient_table
+    from helpers.analysis.pps import pps_analysis_set, unavailable_reason
 
     out = {}
     for folder, pc in cohorts.items():
@@ -663,7 +664,7 @@ def pps_table(sets: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     (95% CI). Pooled: Cox stratified by cohort and cancer type over :data:`POOLED_COHORTS`
     (covariates are recorded too unevenly across the public cohorts to adjust for them).
     """
-    from .pps import fit_adjusted_cox
+    from helpers.analysis.pps import fit_adjusted_cox
 
     rows = []
 
@@ -710,12 +711,12 @@ ACQUIRED_LOF_GENES = ("B2M", "TGFBR2", "CYLD", "RUNX1", "JAK1", "JAK2")
 
 
 def baseline_lof(pc: PublicCohort, genes: Iterable[str] = ACQUIRED_LOF_GENES) -> pd.DataFrame:
-    """Pre-treatment LoF carriers of each gene (panel-aware, :func:`helpers.lof.lof_matrix`).
+    """Pre-treatment LoF carriers of each gene (panel-aware, :func:`helpers.analysis.lof.lof_matrix`).
 
     Returns one row per gene: samples assayed (gene on the sample's panel), LoF carriers and
     whether the gene is on the (reconstructed) panel at all.
     """
-    from .lof import lof_matrix
+    from helpers.analysis.lof import lof_matrix
 
     c = pc.cohort
     genes = list(genes)
@@ -752,7 +753,7 @@ def phenotype_scores(pc: PublicCohort, signatures: Iterable[str] = PHENOTYPE_SIG
     Raw ssGSEA scores (a sample's score depends on that sample alone). Returns one row per
     RNA sample: ``phenotype`` plus one column per signature.
     """
-    from .tme import load_signatures, ssgsea
+    from helpers.analysis.tme import load_signatures, ssgsea
 
     c = pc.cohort
     if c.expression is None:
@@ -785,14 +786,14 @@ def phenotype_summary(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def tme_validations(public_dir: str | Path) -> list[tuple[str, str, pd.DataFrame]]:
-    """The real-data checks of the TME chapter's module (:mod:`helpers.tme`).
+    """The real-data checks of the TME chapter's module (:mod:`helpers.analysis.tme`).
 
     Returns ``(name, caption, table)`` triples: the trend of immune scores from desert to
     excluded to inflamed IMvigor210 tumours, the TME subtypes by immune phenotype (with the
     one-sided Fisher test of immune-enriched subtypes among inflamed tumours) and the IFN-γ
     score of responders vs non-responders in every public cohort with RNA.
     """
-    from . import tme
+    from helpers.analysis import tme
 
     trend = tme.immune_phenotype_trend(public_dir)
     counts, test = tme.immune_subtypes_by_phenotype(public_dir)
@@ -854,7 +855,7 @@ def chapter_support(cohort: Cohort, benefit_months: float = 6,
     Chapters that a cohort does not support still run: they say in one sentence what is
     missing instead of failing.
     """
-    from .derive import patient_table
+    from helpers.analysis.derive import patient_table
 
     pt = patient_table(cohort, benefit_months, min_exposure_weeks)
     idx = cohort.index_courses()
@@ -885,7 +886,7 @@ def chapter_support(cohort: Cohort, benefit_months: float = 6,
             "timing only")
     else:
         add("02_resistance_classes", "no", "neither best response nor progression-free survival")
-    from .pps import unavailable_reason
+    from helpers.analysis.pps import unavailable_reason
     why = unavailable_reason(pt)
     add("03_survival_after_progression", "no" if why else "yes", why or "")
     post_dna = (dna & (samples["timepoint"] == "post")).any()
@@ -929,7 +930,7 @@ def pps_forest_figure(table: pd.DataFrame):
     """Forest plot of the acquired-vs-primary hazard ratios of :func:`pps_table`."""
     import matplotlib.pyplot as plt
 
-    from .plot_survival import forest_plot
+    from helpers.plots.survival import forest_plot
 
     rows = table[table["hr"].notna()].copy()
     deaths = rows["acquired: deaths"] + rows["primary: deaths"]

@@ -4,7 +4,7 @@ The simulation mimics a pan-cancer clinicogenomic real-world data set: patients 
 ICB course on day 0, respond or not, progress (observed at scheduled scans), may be re-biopsied
 after progression, may receive radiotherapy after progression, and die or are censored at a data
 cut-off. Resistance classes are never labelled: they *emerge* from the simulated best responses
-and progression times and are recovered by :func:`helpers.resistance.classify_resistance`.
+and progression times and are recovered by :func:`helpers.analysis.resistance.classify_resistance`.
 
 Planted truths (all written to ``truth.json``; see :func:`simulate_cohort`):
 
@@ -37,11 +37,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .cohort import Cohort, validate
-from .resistance import DAYS_PER_MONTH, classify_resistance
+from helpers.data.cohort import Cohort, validate
+from helpers.data.genesets import read_gmt
+from helpers.analysis.resistance import classify_resistance
+from helpers.units import DAYS_PER_MONTH
 
 GENERATOR_VERSION = "1.0"
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = Path(__file__).resolve().parents[3] / "data"
 
 
 @dataclass(frozen=True)
@@ -189,8 +191,6 @@ def load_signature_sets() -> dict[str, list[str]]:
     programme of the first, so the specific ICB signatures (IFN-γ, GEP, MHC-I, dysfunction,
     ...) claim their genes before the broader Bagaev immune signatures.
     """
-    from .tme import read_gmt
-
     folder = DATA_DIR / "signatures"
     files = sorted(folder.glob("*.gmt"), key=lambda f: (f.name != "icb_signatures.gmt", f.name))
     sets: dict[str, list[str]] = {}
@@ -243,7 +243,7 @@ def simulate_cohort(n_patients: int = 5000, seed: int = 0) -> tuple[Cohort, dict
     Returns
     -------
     cohort, truth
-        The validated :class:`~helpers.cohort.Cohort` and a dict of planted truths (the
+        The validated :class:`~helpers.data.cohort.Cohort` and a dict of planted truths (the
         ``tme`` entry holds the planted subtype of every RNA sample as a DataFrame under
         ``"subtypes"``; :func:`save_simulated` writes it beside ``truth.json``).
     """

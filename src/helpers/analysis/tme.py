@@ -59,10 +59,13 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Union
 import numpy as np
 import pandas as pd
 
+from helpers.data.genesets import SIGNATURE_DIR, GMTFormatError, load_signatures, read_gmt  # noqa: F401
+from helpers.stats.multiple import benjamini_hochberg
+
 if TYPE_CHECKING:  # pragma: no cover
     import distributed
 
-    from .cohort import Cohort
+    from helpers.data.cohort import Cohort
 
 __all__ = [
     "DATA_DIR",
@@ -127,143 +130,13 @@ __all__ = [
     "subtype_agreement",
 ]
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-SIGNATURE_DIR = DATA_DIR / "signatures"
+DATA_DIR = Path(__file__).resolve().parents[3] / "data"
 
 GeneSets = Union[Mapping[str, Iterable[str]], str, "os.PathLike[str]"]
 
 
-class GMTFormatError(ValueError):
-    """A GMT file is malformed (the message names the file and the line)."""
-
-
 class EmptyGeneSetWarning(UserWarning):
     """A gene set was dropped from scoring because too few of its genes are in the data."""
-
-
-# ----------------------------------------------------------------------------- GMT files
-
-
-def read_gmt(path: str | os.PathLike[str]) -> dict[str, list[str]]:
-    """Read a GMT file into an ordered ``{set name: [genes]}`` mapping.
-
-    Each non-blank line is ``name<TAB>description<TAB>gene<TAB>gene...``. Lines starting
-    with ``#`` are skipped, trailing tabs at the end of a line are ignored, the
-    description may be empty.
-
-    Parameters
-    ----------
-    path
-        The GMT file.
-
-    Returns
-    -------
-    dict[str, list[str]]
-        Gene sets in file order; genes in the order given.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    GMTFormatError
-        On a line with fewer than three fields, an empty set name or gene field, a gene
-        repeated within a set, a set name defined twice, or a file with no set. The
-        message names the file and the line number.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"GMT file not found: {path}")
-    gene_sets: dict[str, list[str]] = {}
-    defined_on: dict[str, int] = {}
-    with path.open(encoding="utf-8") as handle:
-        for line_no, raw_line in enumerate(handle, start=1):
-            line = raw_line.rstrip("\r\n")
-            if not line.strip() or line.startswith("#"):
-                continue
-            where = f"{path}, line {line_no}"
-            fields = line.rstrip("\t").split("\t")
-            if len(fields) < 3:
-                raise GMTFormatError(
-                    f"{where}: expected 'name<TAB>description<TAB>gene...' with at least "
-                    f"one gene, found {len(fields)} tab-separated field(s)"
-                )
-            name = fields[0].strip()
-            genes = [gene.strip() for gene in fields[2:]]
-            if not name:
-                raise GMTFormatError(f"{where}: the gene-set name (field 1) is empty")
-            empty_columns = [str(col) for col, gene in enumerate(genes, start=3) if not gene]
-            if empty_columns:
-                raise GMTFormatError(
-                    f"{where}: gene set {name!r} has empty gene field(s) at "
-                    f"column(s) {', '.join(empty_columns)}"
-                )
-            if name in gene_sets:
-                raise GMTFormatError(
-                    f"{where}: gene set {name!r} is defined twice "
-                    f"(first on line {defined_on[name]})"
-                )
-            repeated = sorted(gene for gene, count in Counter(genes).items() if count > 1)
-            if repeated:
-                raise GMTFormatError(
-                    f"{where}: gene set {name!r} lists gene(s) more than once: "
-                    f"{', '.join(repeated)}"
-                )
-            gene_sets[name] = genes
-            defined_on[name] = line_no
-    if not gene_sets:
-        raise GMTFormatError(f"{path}: no gene set found")
-    return gene_sets
-
-
-def load_signatures(names: Iterable[str] | None = None) -> dict[str, list[str]]:
-    """Load the signatures shipped in ``data/signatures/*.gmt``.
-
-    Parameters
-    ----------
-    names
-        Signature names to return, in this order. ``None`` returns every shipped
-        signature, file by file (files in alphabetical order), in file order.
-
-    Returns
-    -------
-    dict[str, list[str]]
-        ``{signature name: [HGNC symbols]}``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the signature directory or its GMT files are missing.
-    GMTFormatError
-        If a file is malformed or two files define the same signature name.
-    KeyError
-        If a requested name is not shipped (the message lists what is).
-    TypeError
-        If ``names`` is a single string rather than an iterable of names.
-    """
-    if isinstance(names, str):
-        raise TypeError(f"names must be an iterable of signature names, not the string {names!r}")
-    gmt_files = sorted(SIGNATURE_DIR.glob("*.gmt"))
-    if not gmt_files:
-        raise FileNotFoundError(f"no GMT file found in {SIGNATURE_DIR}")
-    library: dict[str, list[str]] = {}
-    source: dict[str, Path] = {}
-    for gmt_file in gmt_files:
-        for name, genes in read_gmt(gmt_file).items():
-            if name in library:
-                raise GMTFormatError(
-                    f"signature {name!r} is defined in both {source[name].name} and {gmt_file.name}"
-                )
-            library[name] = genes
-            source[name] = gmt_file
-    if names is None:
-        return library
-    requested = list(names)
-    unknown = [name for name in requested if name not in library]
-    if unknown:
-        raise KeyError(
-            f"unknown signature(s) {unknown}; shipped in {SIGNATURE_DIR}: {sorted(library)}"
-        )
-    return {name: list(library[name]) for name in requested}
 
 
 # ----------------------------------------------------------------------------- ssGSEA
@@ -1845,7 +1718,7 @@ def tme_sample_table(cohort: "Cohort", tme: TMEScores, benefit_months: float = 6
     tme
         Its scores (:func:`score_tme`).
     benefit_months, min_exposure_weeks
-        The resistance-class parameters (see :mod:`helpers.resistance`).
+        The resistance-class parameters (see :mod:`helpers.analysis.resistance`).
 
     Returns
     -------
@@ -1854,7 +1727,7 @@ def tme_sample_table(cohort: "Cohort", tme: TMEScores, benefit_months: float = 6
         ``collection_day``, ``resistance_class``, ``immune_axis``, ``fibrotic_axis``,
         ``subtype``.
     """
-    from .derive import sample_table
+    from helpers.analysis.derive import sample_table
 
     table = sample_table(cohort, benefit_months, min_exposure_weeks)
     table = table[table["sample_id"].isin(tme.scaled.columns)]
@@ -1911,7 +1784,6 @@ def compare_classes(
     """
     from scipy.stats import mannwhitneyu
 
-    from .lof import benjamini_hochberg
 
     a, b = groups
     chosen = one_sample_per_patient(samples, timepoint)
@@ -2132,7 +2004,7 @@ def lof_carrier_effects(
     scaled
         Scaled scores (signatures x samples).
     lof
-        :func:`helpers.lof.lof_matrix` (samples x genes: 1 LoF, 0 assayed without, NaN not
+        :func:`helpers.analysis.lof.lof_matrix` (samples x genes: 1 LoF, 0 assayed without, NaN not
         assayed), indexed by sample id.
     genes
         Genes to test.
@@ -2148,7 +2020,6 @@ def lof_carrier_effects(
         ``n_non_carriers``, ``estimate``, ``ci_low``, ``ci_high``, ``p``, ``q``; empty (with
         these columns) when no gene has enough carriers.
     """
-    from .lof import benjamini_hochberg
 
     if min_carriers < 1:
         raise ValueError(f"min_carriers must be >= 1, got {min_carriers!r}")
@@ -2214,7 +2085,7 @@ def score_cohort(cohort: "Cohort", benefit_months: float = 6, min_exposure_weeks
     cohort's pre-treatment RNA samples, or from all RNA samples when fewer than 10 are
     pre-treatment.
     """
-    from .cohort import sample_timepoints
+    from helpers.data.cohort import sample_timepoints
 
     expression = cohort.expression
     if expression is None or expression.shape[1] == 0:

@@ -5,11 +5,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from .cohort import CohortValidationError
+from helpers.data.cohort import CohortValidationError
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import load_params, parse_overrides, run
+    from helpers.book.pipeline import load_params, parse_overrides, run
 
     params = load_params(args.params, parse_overrides(args.param or []))
     result = run(params, only=args.only, build=not args.no_build)
@@ -19,7 +19,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from .simulate import save_simulated, simulate_cohort
+    from helpers.simulate.cohort import save_simulated, simulate_cohort
 
     cohort, truth = simulate_cohort(n_patients=args.n_patients, seed=args.seed)
     out = save_simulated(cohort, truth, args.out)
@@ -29,7 +29,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .cohort import Cohort
+    from helpers.data.cohort import Cohort
 
     cohort = Cohort.load(args.path)
     counts = ", ".join(f"{len(df)} {name}" for name, df in cohort.tables.items()
@@ -47,7 +47,7 @@ def _report_import(result, out: Path) -> None:
 
 
 def _cmd_import_tidy(args: argparse.Namespace) -> int:
-    from .sources import import_tidy
+    from helpers.data.sources import import_tidy
 
     result = import_tidy(args.cohort_dir, args.out_dir, open_data=args.open,
                          death_is_progression=args.death_is_progression)
@@ -56,7 +56,7 @@ def _cmd_import_tidy(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_cbioportal(args: argparse.Namespace) -> int:
-    from .sources import import_cbioportal
+    from helpers.data.sources import import_cbioportal
 
     result = import_cbioportal(args.study_dir, args.out_dir, open_data=args.open,
                                death_is_progression=args.death_is_progression)
@@ -65,7 +65,7 @@ def _cmd_import_cbioportal(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from .fetch import fetch_study
+    from helpers.data.fetch import fetch_study
 
     out = args.out or Path("cohorts") / args.study_id
     result = fetch_study(args.study_id, out, base_url=args.base_url, cache_dir=args.cache_dir,
@@ -138,8 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``icb-book`` console script."""
-    from .fetch import FetchError
-    from .pipeline import PipelineError
+    from helpers.data.fetch import FetchError
+    from helpers.book.pipeline import PipelineError
 
     args = build_parser().parse_args(argv)
     try:

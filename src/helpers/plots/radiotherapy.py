@@ -1,7 +1,7 @@
 """Figures of the radiotherapy-salvage chapter (matplotlib).
 
 Each function draws on an ``Axes`` the caller owns and returns it; the numbers come from
-:mod:`helpers.radiotherapy`. Figures never show patient identifiers: literature rows are
+:mod:`helpers.analysis.radiotherapy`. Figures never show patient identifiers: literature rows are
 labelled by study, cohort figures by group.
 """
 from __future__ import annotations
@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from . import survival
-from .plot_survival import forest_plot, plot_km
-from .radiotherapy import MODALITY_CLASSES, RadiotherapyInputError
-from .resistance import DAYS_PER_MONTH
+from helpers.stats import survival
+from helpers.plots.survival import forest_plot, plot_km
+from helpers.analysis.radiotherapy import MODALITY_CLASSES, RadiotherapyInputError
+from helpers.units import DAYS_PER_MONTH
 
 __all__ = ["literature_forest", "eqd2_by_modality", "response_bars", "rt_estimates_forest",
            "km_by_rt"]
@@ -47,10 +47,10 @@ def literature_forest(ax: Axes, rows: pd.DataFrame, pooled: pd.DataFrame | None 
     ax : matplotlib.axes.Axes
         Where to draw.
     rows : pandas.DataFrame
-        :func:`helpers.radiotherapy.literature_response_rows`; only rows with ``shown`` are
+        :func:`helpers.analysis.radiotherapy.literature_response_rows`; only rows with ``shown`` are
         drawn.
     pooled : pandas.DataFrame, optional
-        :func:`helpers.radiotherapy.pool_literature`; rows with status ``pooled`` are drawn.
+        :func:`helpers.analysis.radiotherapy.pool_literature`; rows with status ``pooled`` are drawn.
 
     Returns
     -------
@@ -117,7 +117,7 @@ def eqd2_by_modality(ax: Axes, courses: pd.DataFrame, edges: tuple[float, ...] =
     ax : matplotlib.axes.Axes
         Where to draw.
     courses : pandas.DataFrame
-        :func:`helpers.radiotherapy.rt_courses` (courses with timing "after progression").
+        :func:`helpers.analysis.radiotherapy.rt_courses` (courses with timing "after progression").
     edges : tuple of float
         EQD2 group edges to mark with dashed lines.
     """
@@ -146,9 +146,9 @@ def response_bars(ax: Axes, table: pd.DataFrame, count_label: Callable[[int], st
     ax : matplotlib.axes.Axes
         Where to draw.
     table : pandas.DataFrame
-        :func:`helpers.radiotherapy.response_by_group`.
+        :func:`helpers.analysis.radiotherapy.response_by_group`.
     count_label : callable, default str
-        Formats counts in the labels (pass :func:`helpers.reporting.count_label` so that small
+        Formats counts in the labels (pass :func:`helpers.book.privacy.count_label` so that small
         counts are suppressed for restricted cohorts).
     """
     _check_columns(table, ["scope", "group", "responses", "evaluable", "ORR %", "CI low %",
@@ -187,7 +187,7 @@ def rt_estimates_forest(ax: Axes, estimates: pd.DataFrame, planted_hr: float | N
     ax : matplotlib.axes.Axes
         Where to draw.
     estimates : pandas.DataFrame
-        ``RTSurvivalResult.estimates`` from :func:`helpers.radiotherapy.rt_survival_analysis`;
+        ``RTSurvivalResult.estimates`` from :func:`helpers.analysis.radiotherapy.rt_survival_analysis`;
         models that could not be fitted (NaN) are left out.
     planted_hr : float, optional
         The hazard ratio planted in a simulated cohort (drawn as a dotted line).

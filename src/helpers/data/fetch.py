@@ -2,7 +2,7 @@
 
 The datahub publishes every study as ``<base>/<STUDY_ID>.tar.gz``. The archive is downloaded
 once into a cache with :mod:`pooch` (with a progress bar), unpacked into a temporary folder,
-imported with :func:`helpers.sources.import_cbioportal`, and the unpacked files are removed:
+imported with :func:`helpers.data.sources.import_cbioportal`, and the unpacked files are removed:
 the cache keeps only complete archives. A download that breaks off, a server error or an
 archive that cannot be unpacked gives a :class:`FetchError` and leaves nothing in the cache.
 
@@ -19,7 +19,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from .sources import ImportResult, SourceFormatError, import_cbioportal
+from helpers.data.sources import ImportResult, SourceFormatError, import_cbioportal
 
 DEFAULT_BASE_URL = "https://datahub.assets.cbioportal.org"
 BASE_URL_ENV = "ICB_BOOK_DATAHUB_URL"
@@ -46,7 +46,7 @@ def default_cache_dir() -> Path:
     env = os.environ.get(CACHE_ENV)
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parents[2] / ".cache" / "datahub"
+    return Path(__file__).resolve().parents[3] / ".cache" / "datahub"
 
 
 def download_study(study_id: str, *, base_url: str | None = None,
@@ -114,7 +114,7 @@ def fetch_study(study_id: str, out_dir: str | Path, *, base_url: str | None = No
     """Download a datahub study (cached) and import it into the canonical cohort ``out_dir``.
 
     A corrupt archive is removed from the cache before the error is raised, so the next
-    attempt downloads it again. See :func:`helpers.sources.import_cbioportal` for the import.
+    attempt downloads it again. See :func:`helpers.data.sources.import_cbioportal` for the import.
     """
     archive = download_study(study_id, base_url=base_url, cache_dir=cache_dir,
                              progress=progress)

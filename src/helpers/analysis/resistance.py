@@ -19,8 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-DAYS_PER_MONTH = 30.4375
-CLASSES = ("primary", "acquired", "ongoing_benefit", "not_evaluable")
+from helpers.units import CLASSES, DAYS_PER_MONTH  # noqa: E402,F401  (the class names and month length live in units)
 
 REASON_NE = "best response not evaluable (NE)"
 REASON_EXPOSURE = "exposure shorter than the minimum"

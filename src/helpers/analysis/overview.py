@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cohort import Cohort
-from .derive import patient_table, sample_table
-from .resistance import DAYS_PER_MONTH
-from .survival import kaplan_meier, km_median
+from helpers.data.cohort import Cohort
+from helpers.analysis.derive import patient_table, sample_table
+from helpers.units import DAYS_PER_MONTH
+from helpers.stats.survival import kaplan_meier, km_median
 
 
 def attrition(cohort: Cohort, benefit_months: float = 6,

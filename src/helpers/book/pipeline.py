@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CHAPTER_DIR = "book/chapters"
 #: Parameters the pipeline itself consumes (they need not be declared by a notebook).
 PIPELINE_PARAMETERS = ("cohort", "seed", "n_patients")
@@ -105,7 +105,8 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
 def _simulation_fingerprint() -> str:
     """Hash of the simulator's code and the data files it reads (part of the cache key)."""
     h = hashlib.sha256()
-    h.update((REPO / "src/helpers/simulate.py").read_bytes())
+    for f in sorted((REPO / "src/helpers/simulate").glob("*.py")):
+        h.update(f.read_bytes())
     for f in sorted((REPO / "data/signatures").glob("*.gmt")):
         h.update(f.read_bytes())
     h.update((REPO / "data/panels/impact468_genes.txt").read_bytes())
@@ -118,7 +119,7 @@ def cache_dir() -> Path:
 
 def ensure_cohort(params: Mapping[str, Any], log: Callable[[str], None] = print) -> Path:
     """The cohort folder of a run: the given one, or the cached default simulated cohort."""
-    from .cohort import Cohort  # noqa: F401  (validation happens in Cohort.load)
+    from helpers.data.cohort import Cohort  # noqa: F401  (validation happens in Cohort.load)
 
     given = str(params.get("cohort") or "").strip()
     if given:
@@ -126,7 +127,7 @@ def ensure_cohort(params: Mapping[str, Any], log: Callable[[str], None] = print)
         if not path.is_dir():
             raise PipelineError(f"cohort folder not found: {path}")
         return path
-    from .simulate import save_simulated, simulate_cohort
+    from helpers.simulate.cohort import save_simulated, simulate_cohort
 
     key = f"simulated-n{params['n_patients']}-seed{params['seed']}-{_simulation_fingerprint()}"
     path = cache_dir() / "cohorts" / key

@@ -40,8 +40,10 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .cohort import VARIANT_CLASSES, Cohort
-from .resistance import DAYS_PER_MONTH
+from helpers.data.cohort import VARIANT_CLASSES, Cohort
+from helpers.data.maf import map_foundationone
+from helpers.data.panels import read_gene_list
+from helpers.units import DAYS_PER_MONTH
 
 #: Best-response codes of the tidy tables mapped onto the canonical vocabulary. A mixed
 #: response (MR) is not a RECIST category: it is not evaluable.
@@ -585,7 +587,7 @@ def _assemble(name: str, source: str, tables: dict[str, pd.DataFrame | None], lo
     meta.update(dict(extra_meta or {}))
     meta.update(log.as_meta())
     cohort = Cohort(tables=out, meta=meta)
-    from .cohort import validate
+    from helpers.data.cohort import validate
     validate(cohort, where=f"imported cohort '{name}'")
     rows = ([("patient", k, v) for k, v in pmap.items()]
             + [("sample", k, v) for k, v in smap.items()])
@@ -799,7 +801,6 @@ def tidy_to_cohort(cohort_dir: str | Path, *, open_data: bool = False,
     if (cdir / "mutations.tsv").is_file():
         raw = _read_tsv(cdir / "mutations.tsv", dtype={"sample_id": str, "patient_id": str})
         if quirks.get("mutations") == "foundationone":
-            from .lof import map_foundationone
             mutations, cna = map_foundationone(raw)
             cna = cna[cna["copy_state"] != 0]
             panel_id = "FoundationOne"
@@ -1340,8 +1341,7 @@ def cbioportal_to_cohort(study_dir: str | Path, *, open_data: bool = False,
 
 def _shipped_panel(panel_id: str) -> list[str] | None:
     """Gene list of a panel shipped in ``data/panels`` (e.g. IMPACT468), or None."""
-    from .lof import read_gene_list
-    root = Path(__file__).resolve().parents[2] / "data" / "panels"
+    root = Path(__file__).resolve().parents[3] / "data" / "panels"
     f = root / f"{panel_id.lower()}_genes.txt"
     return read_gene_list(f) if f.is_file() else None
 

@@ -1,7 +1,7 @@
 """Survival figures: Kaplan-Meier curves with an at-risk table, and forest plots of hazard ratios.
 
 Both functions draw on a matplotlib ``Axes`` the caller owns and return it, so notebooks control
-figure size and layout. The numbers come from :mod:`helpers.survival`.
+figure size and layout. The numbers come from :mod:`helpers.stats.survival`.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from lifelines import KaplanMeierFitter
 from matplotlib.axes import Axes
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
 
-from helpers.survival import SurvivalInputError, at_risk_table
+from helpers.stats.survival import SurvivalInputError, at_risk_table
 
 __all__ = ["plot_km", "forest_plot"]
 
@@ -46,7 +46,7 @@ def plot_km(
     ax : matplotlib.axes.Axes
         Where to draw.
     fitters : mapping of label to KaplanMeierFitter, a sequence of them, or one
-        The fitted curves (e.g. from :func:`helpers.survival.kaplan_meier_by_group`).
+        The fitted curves (e.g. from :func:`helpers.stats.survival.kaplan_meier_by_group`).
     at_risk_times : iterable of float, optional
         Times at which to print the number at risk under the x axis (and to place the ticks).
     ci : bool, default True
@@ -126,7 +126,7 @@ def forest_plot(
         Where to draw.
     table : pandas.DataFrame
         With columns ``hr``, ``ci_low``, ``ci_high`` and ``label_col``, e.g. from
-        :func:`helpers.survival.hazard_ratio_table`; one row per line, top to bottom.
+        :func:`helpers.stats.survival.hazard_ratio_table`; one row per line, top to bottom.
     label_col : str, default "covariate"
         Column with the row labels.
     xlabel : str

@@ -10,8 +10,8 @@ import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.patches import Patch
 
-from .plotting import CLASS_COLOURS, simulated_caption
-from .tme import SUBTYPE_NAMES, SUBTYPES, TIMEPOINTS
+from helpers.plots.style import CLASS_COLOURS, simulated_caption
+from helpers.analysis.tme import SUBTYPE_NAMES, SUBTYPES, TIMEPOINTS
 
 SUBTYPE_COLOURS = {"IE/F": "#7d3c98", "IE": "#2e86c1", "F": "#d68910", "D": "#95a5a6"}
 SCORE_CMAP = "RdBu_r"

@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import survival
-from .resistance import DAYS_PER_MONTH
+from helpers.stats import survival
+from helpers.units import DAYS_PER_MONTH
 
 __all__ = [
     "COVARIATE_LABELS",
@@ -677,7 +677,7 @@ def _ilogit(value):
 # ============================================================================================
 
 #: The curated literature table (``data/radiotherapy/README.md`` describes it).
-LITERATURE_PATH = Path(__file__).resolve().parents[2] / "data" / "radiotherapy" / \
+LITERATURE_PATH = Path(__file__).resolve().parents[3] / "data" / "radiotherapy" / \
     "rt_salvage_literature.csv"
 
 #: Fewest comparable studies a subgroup needs to be pooled (DESIGN §4); fewer are shown only.
@@ -1015,7 +1015,7 @@ def rt_courses(radiotherapy: pd.DataFrame, patients: pd.DataFrame, alpha_beta: f
         and optionally ``site, technique, in_field_response, out_of_field_response``).
     patients : pandas.DataFrame
         One row per patient with ``patient_id`` and ``progression_day`` of the index course
-        (NaN if none), e.g. :func:`helpers.derive.patient_table`.
+        (NaN if none), e.g. :func:`helpers.analysis.derive.patient_table`.
     alpha_beta : float, default 10
         α/β ratio (Gy) for BED and EQD2.
     eqd2_edges_gy : sequence of float
@@ -1146,7 +1146,7 @@ def post_progression_table(patients: pd.DataFrame, courses: pd.DataFrame) -> pd.
     Parameters
     ----------
     patients : pandas.DataFrame
-        :func:`helpers.derive.patient_table` (needs ``patient_id, cancer_type,
+        :func:`helpers.analysis.derive.patient_table` (needs ``patient_id, cancer_type,
         progression_day, pps_days, pps_event, resistance_class, ecog, age_at_icb, sex, line,
         tmb``).
     courses : pandas.DataFrame
@@ -1212,7 +1212,7 @@ class RTSurvivalResult:
     notes : tuple of str
         What was dropped, excluded or could not be fitted, in plain sentences.
     landmark : dict
-        Landmark time and attrition (``helpers.survival.landmark``'s ``attrs``).
+        Landmark time and attrition (``helpers.stats.survival.landmark``'s ``attrs``).
     """
 
     estimates: pd.DataFrame
@@ -1299,7 +1299,7 @@ def rt_survival_analysis(
     min_exposed_events : int, default 5
         Fewest deaths after RT needed to fit anything; below it the table says so.
     count_format : callable, default str
-        Formats patient counts in the notes (pass :func:`helpers.reporting.count_label` to
+        Formats patient counts in the notes (pass :func:`helpers.book.privacy.count_label` to
         suppress small counts for restricted cohorts).
 
     Returns

@@ -1,6 +1,6 @@
 """Figures of the acquired-LoF chapter: volcano plots, a paired oncoprint and a forest plot.
 
-Every function takes the tables of :func:`helpers.lof.acquired_lof_analysis`, draws a new
+Every function takes the tables of :func:`helpers.analysis.lof.acquired_lof_analysis`, draws a new
 figure, marks it as simulated where it is, and returns the Figure. Patients and samples are
 never identified: oncoprint columns are numbered.
 """
@@ -13,15 +13,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch, Polygon
 
-from .lof import (
+from helpers.analysis.lof import (
     COMPARISON_LABELS,
     CRITERION_COLUMNS,
     PRIMARY_COMPARISON,
     SECONDARY_COMPARISON,
     AcquiredLofAnalysis,
 )
-from .plotting import simulated_caption
-from .reporting import count_label
+from helpers.plots.style import simulated_caption
+from helpers.book.privacy import count_label
 
 __all__ = ["LOF_KIND_COLOURS", "PlotLofError", "volcano_plot", "paired_oncoprint", "lof_forest_plot"]
 
@@ -41,7 +41,7 @@ _LOG2_OR_LIMIT = 8.0
 
 
 class PlotLofError(ValueError):
-    """A figure of :mod:`helpers.plot_lof` was asked for something the tables do not hold."""
+    """A figure of :mod:`helpers.plots.lof` was asked for something the tables do not hold."""
 
 
 def _require(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -67,7 +67,7 @@ def volcano_plot(
     comparison
         Which comparison to draw.
     fdr, criterion
-        The p-value of ``criterion`` (:data:`helpers.lof.CRITERION_COLUMNS`) is drawn, and genes
+        The p-value of ``criterion`` (:data:`helpers.analysis.lof.CRITERION_COLUMNS`) is drawn, and genes
         whose q-value is at most ``fdr`` are coloured and labelled.
     simulated
         Mark the figure as simulated.
@@ -153,7 +153,7 @@ def paired_oncoprint(
     Parameters
     ----------
     analysis
-        From :func:`helpers.lof.acquired_lof_analysis`.
+        From :func:`helpers.analysis.lof.acquired_lof_analysis`.
     genes
         Leading genes: columns ``cancer_type`` and ``gene`` (one panel per cancer type, genes in
         the given order).

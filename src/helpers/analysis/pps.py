@@ -15,7 +15,7 @@ by complete-case analysis (and the chapter says how many patients that costs).
 
 Overall survival *from ICB start* must not be compared between the final classes, because a
 patient has to live at least ``benefit_months`` to be called "acquired" (immortal time; see
-:mod:`helpers.survival`). :func:`immortal_time_table` puts the naive comparisons beside a
+:mod:`helpers.stats.survival`). :func:`immortal_time_table` puts the naive comparisons beside a
 landmark analysis at ``benefit_months`` whose groups use only what is known then.
 
 Times are in months (days / 30.4375) throughout.
@@ -35,9 +35,9 @@ from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.utils import median_survival_times
 
-from . import survival as sv
-from .plot_survival import forest_plot, plot_km
-from .resistance import DAYS_PER_MONTH
+from helpers.stats import survival as sv
+from helpers.plots.survival import forest_plot, plot_km
+from helpers.units import DAYS_PER_MONTH
 
 __all__ = [
     "PPSInputError",
@@ -114,7 +114,7 @@ def _require(table: pd.DataFrame, columns: Sequence[str], where: str) -> None:
     if missing:
         raise PPSInputError(
             f"{where}: the patient table lacks column(s) {missing}; build it with "
-            f"helpers.derive.patient_table(cohort, benefit_months, min_exposure_weeks)")
+            f"helpers.analysis.derive.patient_table(cohort, benefit_months, min_exposure_weeks)")
 
 
 def _events(values: pd.Series) -> pd.Series:
@@ -133,7 +133,7 @@ def unavailable_reason(patients: pd.DataFrame) -> str | None:
     Parameters
     ----------
     patients : pandas.DataFrame
-        The patient table of :func:`helpers.derive.patient_table`.
+        The patient table of :func:`helpers.analysis.derive.patient_table`.
 
     Returns
     -------
@@ -171,7 +171,7 @@ def covariate_frame(patients: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     patients : pandas.DataFrame
-        The patient table of :func:`helpers.derive.patient_table` (or any table with some of
+        The patient table of :func:`helpers.analysis.derive.patient_table` (or any table with some of
         ``age_at_icb, sex, line, tmb, ecog``).
 
     Returns
@@ -206,7 +206,7 @@ def pps_analysis_set(patients: pd.DataFrame,
     Parameters
     ----------
     patients : pandas.DataFrame
-        The patient table of :func:`helpers.derive.patient_table`.
+        The patient table of :func:`helpers.analysis.derive.patient_table`.
     radiotherapy : pandas.DataFrame, optional
         The cohort's radiotherapy table (``patient_id, start_day``); if given, the column
         ``rt_months`` holds the months from progression to the first radiotherapy course
@@ -359,7 +359,7 @@ def fit_adjusted_cox(
     Steps: a covariate missing for every row is dropped ("not recorded"); rows missing any
     remaining covariate are dropped (complete case, counted per covariate); a covariate that
     does not vary among the remaining rows is dropped ("no variation", e.g. sex in a cancer
-    type of women only). Then :func:`helpers.survival.cox` fits (Efron ties, R-conformant).
+    type of women only). Then :func:`helpers.stats.survival.cox` fits (Efron ties, R-conformant).
 
     Parameters
     ----------
@@ -669,7 +669,7 @@ def logrank_table(data: pd.DataFrame, min_events_per_group: int = 1) -> pd.DataF
 def ph_table(fit: AdjustedCox) -> pd.DataFrame:
     """Schoenfeld-residual test of proportional hazards for every term of a fitted model.
 
-    Uses the rank of time (see :func:`helpers.survival.proportional_hazards_test`).
+    Uses the rank of time (see :func:`helpers.stats.survival.proportional_hazards_test`).
 
     Returns
     -------
@@ -707,7 +707,7 @@ def covariate_sentence(fit: AdjustedCox, count: Callable[[int], str] = str) -> s
     fit : AdjustedCox
         The fitted model.
     count : callable, default str
-        Formats a count (pass :func:`helpers.reporting.count_label` to suppress small counts
+        Formats a count (pass :func:`helpers.book.privacy.count_label` to suppress small counts
         of restricted cohorts).
     """
     used = [COVARIATE_LABELS.get(c, c) for c in fit.covariates]
@@ -762,7 +762,7 @@ def landmark_os_set(patients: pd.DataFrame, benefit_months: float) -> pd.DataFra
     pandas.DataFrame
         ``cancer_type``, ``os_months`` (from the landmark), ``os_event``,
         ``no_progression_by_landmark`` (1/0), ``group`` (text) and the :data:`COVARIATES`;
-        ``attrs["landmark"]`` holds the attrition of :func:`helpers.survival.landmark`.
+        ``attrs["landmark"]`` holds the attrition of :func:`helpers.stats.survival.landmark`.
     """
     if not np.isfinite(benefit_months) or benefit_months <= 0:
         raise PPSInputError(f"landmark_os_set: benefit_months must be > 0, got {benefit_months!r}")

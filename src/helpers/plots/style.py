@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .resistance import CLASSES, DAYS_PER_MONTH
+from helpers.units import CLASSES, DAYS_PER_MONTH
 
 CLASS_COLOURS = {"primary": "#c0392b", "acquired": "#2471a3", "ongoing_benefit": "#27ae60",
                  "not_evaluable": "#95a5a6"}
