@@ -9,11 +9,12 @@ ARGS ?=
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: book test bench lock clean help browser-deps
+.PHONY: book test lint format bench lock clean help browser-deps
 
 help:
 	@echo "make book   build the whole book on the default simulated cohort (sets up .venv)"
-	@echo "make test   run the test suite (sets up .venv)"
+	@echo "make test   lint (ruff) and run the test suite (sets up .venv)"
+	@echo "make format format the code with ruff"
 	@echo "make bench  print the benchmark figures"
 	@echo "make lock   re-resolve requirements.lock from pyproject.toml"
 
@@ -28,8 +29,18 @@ $(STAMP): requirements.lock pyproject.toml
 book: $(STAMP)
 	$(VENV)/bin/icb-book run $(ARGS)
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps lint
 	$(PY) -m pytest $(ARGS)
+
+# Ruff (lint and format, configured in pyproject.toml) is part of the tests.
+LINTED := src tests scripts bench
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix $(LINTED)
+	$(VENV)/bin/ruff format $(LINTED)
 
 # The browser test opens the built book in Debian's headless Chromium (never a downloaded one).
 browser-deps:

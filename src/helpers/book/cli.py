@@ -5,12 +5,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from helpers.data.cohort import CohortValidationError
+from helpers.book.pipeline import load_params, parse_overrides, run
+from helpers.data.cohort import Cohort
+from helpers.data.fetch import fetch_study
+from helpers.data.sources import import_cbioportal, import_tidy
+from helpers.errors import HelpersError
+from helpers.simulate import save_simulated, simulate_cohort
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from helpers.book.pipeline import load_params, parse_overrides, run
-
     params = load_params(args.params, parse_overrides(args.param or []))
     result = run(params, only=args.only, build=not args.no_build)
     if not args.no_build:
@@ -19,8 +22,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from helpers.simulate.cohort import save_simulated, simulate_cohort
-
     cohort, truth = simulate_cohort(n_patients=args.n_patients, seed=args.seed)
     out = save_simulated(cohort, truth, args.out)
     print(f"simulated cohort written to {out} ({len(cohort.patients)} patients, "
@@ -29,8 +30,6 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from helpers.data.cohort import Cohort
-
     cohort = Cohort.load(args.path)
     counts = ", ".join(f"{len(df)} {name}" for name, df in cohort.tables.items()
                        if name != "expression")
@@ -47,8 +46,6 @@ def _report_import(result, out: Path) -> None:
 
 
 def _cmd_import_tidy(args: argparse.Namespace) -> int:
-    from helpers.data.sources import import_tidy
-
     result = import_tidy(args.cohort_dir, args.out_dir, open_data=args.open,
                          death_is_progression=args.death_is_progression)
     _report_import(result, args.out_dir)
@@ -56,8 +53,6 @@ def _cmd_import_tidy(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_cbioportal(args: argparse.Namespace) -> int:
-    from helpers.data.sources import import_cbioportal
-
     result = import_cbioportal(args.study_dir, args.out_dir, open_data=args.open,
                                death_is_progression=args.death_is_progression)
     _report_import(result, args.out_dir)
@@ -65,8 +60,6 @@ def _cmd_import_cbioportal(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from helpers.data.fetch import fetch_study
-
     out = args.out or Path("cohorts") / args.study_id
     result = fetch_study(args.study_id, out, base_url=args.base_url, cache_dir=args.cache_dir,
                          open_data=args.open, death_is_progression=args.death_is_progression,
@@ -138,14 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``icb-book`` console script."""
-    from helpers.data.fetch import FetchError
-    from helpers.book.pipeline import PipelineError
-
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (PipelineError, CohortValidationError, FetchError, FileNotFoundError, KeyError,
-            ValueError) as exc:
+    # HelpersError covers every error the package raises on purpose (bad parameters, bad
+    # input, a failed notebook or download); the others are the standard library's own.
+    except (HelpersError, FileNotFoundError, KeyError, ValueError) as exc:
         print(f"icb-book {args.command}: error: {exc}", file=sys.stderr)
         return 1
 

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
+import nbformat
+import papermill as pm
 import yaml
+from papermill.exceptions import PapermillExecutionError
+
+from helpers.errors import PipelineError
+from helpers.simulate import save_simulated, simulate_cohort
 
 REPO = Path(__file__).resolve().parents[3]
 CHAPTER_DIR = "book/chapters"
@@ -24,10 +32,6 @@ CHAPTER_DIR = "book/chapters"
 PIPELINE_PARAMETERS = ("cohort", "seed", "n_patients")
 #: Parameters the pipeline fills in for every notebook that declares them.
 INJECTED = ("results_dir", "chapter")
-
-
-class PipelineError(RuntimeError):
-    """A run could not complete; the message says what failed and where."""
 
 
 # ----------------------------------------------------------------------------------------
@@ -119,16 +123,12 @@ def cache_dir() -> Path:
 
 def ensure_cohort(params: Mapping[str, Any], log: Callable[[str], None] = print) -> Path:
     """The cohort folder of a run: the given one, or the cached default simulated cohort."""
-    from helpers.data.cohort import Cohort  # noqa: F401  (validation happens in Cohort.load)
-
     given = str(params.get("cohort") or "").strip()
     if given:
         path = Path(given).expanduser().resolve()
         if not path.is_dir():
             raise PipelineError(f"cohort folder not found: {path}")
         return path
-    from helpers.simulate.cohort import save_simulated, simulate_cohort
-
     key = f"simulated-n{params['n_patients']}-seed{params['seed']}-{_simulation_fingerprint()}"
     path = cache_dir() / "cohorts" / key
     if (path / "cohort.json").is_file():
@@ -171,8 +171,6 @@ def chapters() -> list[str]:
 
 def declared_parameters(stem: str) -> dict[str, Any]:
     """Parameters a notebook declares in its cell tagged ``parameters``."""
-    import papermill as pm
-
     info = pm.inspect_notebook(str(REPO / "notebooks" / f"{stem}.ipynb"))
     return {k: v for k, v in info.items()}
 
@@ -198,9 +196,6 @@ def execute_notebooks(params: Mapping[str, Any], cohort_path: Path, stems: list[
                       staging: Path, log: Callable[[str], None] = print,
                       progress: bool = True) -> dict[str, float]:
     """Run each chapter notebook with papermill into ``staging``; stop at the first failure."""
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
     timings: dict[str, float] = {}
     (staging / "chapters").mkdir(parents=True, exist_ok=True)
     for i, stem in enumerate(stems, 1):
@@ -240,8 +235,6 @@ def _fold_injected_parameters(executed: Path) -> None:
     It holds machine-specific paths (the cohort folder, the staging folder), which are
     noise on the page; the values of the run stay one click away.
     """
-    import nbformat
-
     nb = nbformat.read(str(executed), as_version=4)
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
@@ -252,8 +245,6 @@ def _fold_injected_parameters(executed: Path) -> None:
 
 def _source_cell_number(executed: Path, cell_index: int) -> int:
     """1-based number of a cell in the source notebook (papermill adds an injected cell)."""
-    import nbformat
-
     try:
         cells = nbformat.read(str(executed), as_version=4).cells[:cell_index + 1]
     except Exception:  # the executed copy could not be read: fall back on papermill's index
@@ -263,8 +254,6 @@ def _source_cell_number(executed: Path, cell_index: int) -> int:
 
 def build_book(staging: Path, log: Callable[[str], None] = print) -> Path:
     """Build the site with Jupyter Book 1.x (warnings are errors) into ``staging``."""
-    import subprocess
-
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(REPO), "--path-output",
            str(staging), "-W", "-n", "--keep-going", "--quiet"]
