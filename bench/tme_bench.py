@@ -1,22 +1,28 @@
-"""Benchmark of the TME scorer (``helpers.analysis.tme.ssgsea``), called by ``bench/run.py``.
+"""Benchmark of the TME scorer (``helpers.stats.ssgsea.ssgsea``), called by ``bench/run.py``.
 
 Measured side by side in one run, each scorer in a fresh subprocess so that peak memory is
 its own (Linux peak resident set size, reset with ``/proc/self/clear_refs`` after the input
 matrix is built, so the figure is the scorer's working memory above its input):
 
-* ``helpers.analysis.tme.ssgsea`` against ``gseapy.ssgsea`` (``sample_norm_method="rank"``, one
+* ``helpers.stats.ssgsea.ssgsea`` against ``gseapy.ssgsea`` (``sample_norm_method="rank"``, one
   thread) on 1,000 samples x 20,000 genes x 50 sets: time ratio, peak-memory ratio and the
   largest relative difference of the raw scores (gseapy's ``ES`` is GSVA's raw ssGSEA score
   on untied data; its ``NES`` is the batch-range normalisation);
 * against a bare ``numpy.argsort`` of the same matrix along genes (the floor: every ssGSEA
   must rank every sample): throughput ratio;
-* the Dask path on 100,000 samples x 20,000 genes, generated chunk by chunk on the workers
-  (never whole in memory), 2 worker processes x 1 thread with a 2 GB memory limit each:
+* the Dask path (``helpers.stats.ssgsea_dask.ssgsea_dask``) on 100,000 samples x 20,000
+  genes, generated chunk by chunk on the workers (never whole in memory), 2 worker
+  processes x 1 thread with a 2 GB memory limit each:
   time, samples per second, and peak memory of the workers and of the client; two chunks
   are rescored in memory and must be identical.
 
 Run ``python bench/tme_bench.py [--quick]`` alone, or ``run(report)`` from ``bench/run.py``.
+
+``gseapy`` and ``distributed`` are imported only where they are measured: gseapy in the child
+process that runs it (its import must not weigh on the other scorers' memory), distributed in
+the Dask run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,16 +31,33 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-FULL = {"samples": 1000, "genes": 20000, "sets": 50, "dask_samples": 100_000,
-        "dask_chunk": 1000, "dask_workers": 2, "memory_limit": "2GB"}
-QUICK = {"samples": 200, "genes": 5000, "sets": 50, "dask_samples": 4000,
-         "dask_chunk": 500, "dask_workers": 2, "memory_limit": "2GB"}
+from helpers.stats.ssgsea import ssgsea
+from helpers.stats.ssgsea_dask import ChunkLoader, ssgsea_dask
+
+FULL = {
+    "samples": 1000,
+    "genes": 20000,
+    "sets": 50,
+    "dask_samples": 100_000,
+    "dask_chunk": 1000,
+    "dask_workers": 2,
+    "memory_limit": "2GB",
+}
+QUICK = {
+    "samples": 200,
+    "genes": 5000,
+    "sets": 50,
+    "dask_samples": 4000,
+    "dask_chunk": 500,
+    "dask_workers": 2,
+    "memory_limit": "2GB",
+}
 SEED = 20240601
 
 Report = Callable[[str, float, str], None]
@@ -51,8 +74,10 @@ def gene_sets(n_genes: int, n_sets: int) -> dict[str, list[str]]:
     """Random sets of 15-200 genes (the usual ssGSEA size window)."""
     rng = np.random.default_rng(SEED)
     genes = gene_names(n_genes)
-    return {f"SET{k:02d}": list(rng.choice(genes, size=int(rng.integers(15, 201)), replace=False))
-            for k in range(n_sets)}
+    return {
+        f"SET{k:02d}": list(rng.choice(genes, size=int(rng.integers(15, 201)), replace=False))
+        for k in range(n_sets)
+    }
 
 
 class SyntheticChunks:
@@ -101,7 +126,6 @@ def child(method: str, n_samples: int, n_genes: int, n_sets: int, out: str, repe
     sets = gene_sets(n_genes, n_sets)
     values = expression.to_numpy()
     if method == "ours":
-        from helpers.analysis.tme import ssgsea
 
         def work():
             return ssgsea(expression, sets).to_numpy()
@@ -109,13 +133,23 @@ def child(method: str, n_samples: int, n_genes: int, n_sets: int, out: str, repe
         import gseapy
 
         def work():
-            result = gseapy.ssgsea(data=expression, gene_sets=sets, sample_norm_method="rank",
-                                   correl_norm_type="rank", min_size=1, max_size=100_000,
-                                   weight=0.25, threads=1, outdir=None, no_plot=True,
-                                   verbose=False)
+            result = gseapy.ssgsea(
+                data=expression,
+                gene_sets=sets,
+                sample_norm_method="rank",
+                correl_norm_type="rank",
+                min_size=1,
+                max_size=100_000,
+                weight=0.25,
+                threads=1,
+                outdir=None,
+                no_plot=True,
+                verbose=False,
+            )
             es = result.res2d.pivot(index="Term", columns="Name", values="ES").astype(float)
             return es.loc[list(sets), list(expression.columns)].to_numpy()
     elif method == "argsort":
+
         def work():
             return np.argsort(values, axis=0)
     else:
@@ -130,14 +164,26 @@ def child(method: str, n_samples: int, n_genes: int, n_sets: int, out: str, repe
     peak = peak_rss() - baseline
     if method != "argsort":
         np.save(out, result)
-    print(json.dumps({"seconds": min(times), "peak_bytes": peak,
-                      "input_bytes": int(values.nbytes)}))
+    print(json.dumps({"seconds": min(times), "peak_bytes": peak, "input_bytes": int(values.nbytes)}))
 
 
 def _run_child(method: str, size: dict, out: Path, repeats: int) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", method,
-               "--samples", str(size["samples"]), "--genes", str(size["genes"]),
-               "--sets", str(size["sets"]), "--out", str(out), "--repeats", str(repeats)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        method,
+        "--samples",
+        str(size["samples"]),
+        "--genes",
+        str(size["genes"]),
+        "--sets",
+        str(size["sets"]),
+        "--out",
+        str(out),
+        "--repeats",
+        str(repeats),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark child {method} failed:\n{done.stderr[-2000:]}")
@@ -159,14 +205,19 @@ def dask_run(size: dict) -> dict:
     """Score ``dask_samples`` samples generated chunk by chunk on a local cluster."""
     from distributed import Client, LocalCluster
 
-    from helpers.analysis.tme import ChunkLoader, ssgsea, ssgsea_dask
-
     n_chunks = size["dask_samples"] // size["dask_chunk"]
     loader = SyntheticChunks(size["genes"], size["dask_chunk"])
     sets = gene_sets(size["genes"], size["sets"])
-    with LocalCluster(n_workers=size["dask_workers"], threads_per_worker=1, processes=True,
-                      memory_limit=size["memory_limit"], dashboard_address=":0") as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=size["dask_workers"],
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=size["memory_limit"],
+            dashboard_address=":0",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         client.run(_worker_reset_peak)
         client_baseline = reset_peak()
         start = time.perf_counter()
@@ -178,9 +229,15 @@ def dask_run(size: dict) -> dict:
         chunk = loader(index)
         expected = ssgsea(chunk, sets).to_numpy()
         np.testing.assert_array_equal(scores[chunk.columns].to_numpy(), expected)
-    return {"seconds": seconds, "samples": scores.shape[1], "sets": scores.shape[0],
-            "worker_peak_bytes": max(worker_peaks.values()), "client_peak_bytes": client_peak,
-            "chunk_bytes": size["genes"] * size["dask_chunk"] * 8, "n_chunks": n_chunks}
+    return {
+        "seconds": seconds,
+        "samples": scores.shape[1],
+        "sets": scores.shape[0],
+        "worker_peak_bytes": max(worker_peaks.values()),
+        "client_peak_bytes": client_peak,
+        "chunk_bytes": size["genes"] * size["dask_chunk"] * 8,
+        "n_chunks": n_chunks,
+    }
 
 
 # ----------------------------------------------------------------------------- entry points
@@ -198,21 +255,25 @@ def run(report: Report, quick: bool = False) -> None:
         gsea_scores = np.load(Path(tmp) / "gseapy.npy")
     difference = np.abs(ours_scores - gsea_scores) / np.maximum(np.abs(gsea_scores), 1e-12)
     MB = 1024**2
-    report(f"tme ssgsea {shape}: helpers.analysis.tme time", ours["seconds"], "s")
+    report(f"tme ssgsea {shape}: helpers.stats.ssgsea time", ours["seconds"], "s")
     report(f"tme ssgsea {shape}: gseapy time (1 thread)", gsea["seconds"], "s")
     report("tme ssgsea: speed-up vs gseapy (target >= 10)", gsea["seconds"] / ours["seconds"], "x")
-    report(f"tme ssgsea {shape}: helpers.analysis.tme peak memory above input", ours["peak_bytes"] / MB, "MB")
+    report(f"tme ssgsea {shape}: helpers.stats.ssgsea peak memory above input", ours["peak_bytes"] / MB, "MB")
     report(f"tme ssgsea {shape}: gseapy peak memory above input", gsea["peak_bytes"] / MB, "MB")
-    report("tme ssgsea: peak memory, helpers.analysis.tme / gseapy (target <= 0.2)",
-           ours["peak_bytes"] / max(gsea["peak_bytes"], 1), "ratio")
+    report(
+        "tme ssgsea: peak memory, helpers.stats.ssgsea / gseapy (target <= 0.2)",
+        ours["peak_bytes"] / max(gsea["peak_bytes"], 1),
+        "ratio",
+    )
     report("tme ssgsea: largest relative difference to gseapy ES", float(difference.max()), "")
     report(f"tme argsort {size['samples']}x{size['genes']} along genes: time", floor["seconds"], "s")
-    report("tme ssgsea: throughput vs numpy.argsort (target >= 0.7)",
-           floor["seconds"] / ours["seconds"], "x")
+    report("tme ssgsea: throughput vs numpy.argsort (target >= 0.7)", floor["seconds"] / ours["seconds"], "x")
     dask = dask_run(size)
-    label = (f"tme ssgsea Dask {dask['samples']:,}x{size['genes']:,}x{size['sets']} "
-             f"({size['dask_workers']} workers x 1 thread, {size['memory_limit']} each, "
-             f"{dask['n_chunks']} chunks of {size['dask_chunk']})")
+    label = (
+        f"tme ssgsea Dask {dask['samples']:,}x{size['genes']:,}x{size['sets']} "
+        f"({size['dask_workers']} workers x 1 thread, {size['memory_limit']} each, "
+        f"{dask['n_chunks']} chunks of {size['dask_chunk']})"
+    )
     report(f"{label}: time", dask["seconds"], "s")
     report(f"{label}: throughput", dask["samples"] / dask["seconds"], "samples/s")
     report(f"{label}: worker peak memory", dask["worker_peak_bytes"] / MB, "MB")

@@ -10,6 +10,7 @@ Usage:
     python scripts/make_tme_reference.py [--public-dir ../shared/data/public] [--out data/reference]
     python scripts/make_tme_reference.py --check   # report transfer checks, write nothing
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,6 +22,9 @@ import numpy as np
 import pandas as pd
 
 from helpers.analysis import tme
+from helpers.data.genesets import load_signatures
+from helpers.stats.ssgsea import EmptyGeneSetWarning
+from helpers.units import SUBTYPES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 def transfer_checks(public_dir: Path, reference: tme.TMEReference) -> None:
     """Print how well the reference transfers between the cohorts it was made from."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", tme.EmptyGeneSetWarning)
+        warnings.simplefilter("ignore", EmptyGeneSetWarning)
         per_cohort = {}
         for name in tme.REFERENCE_COHORTS:
             samples = tme.public_rna_samples(public_dir / name)
@@ -38,14 +42,18 @@ def transfer_checks(public_dir: Path, reference: tme.TMEReference) -> None:
         print("Per-cohort median of the scaled scores (0 = reference centre):")
         rows = {}
         for name, (_, scaled, subtypes) in per_cohort.items():
-            rows[name] = {"immune_axis": subtypes["immune_axis"].median(),
-                          "fibrotic_axis": subtypes["fibrotic_axis"].median(),
-                          "max |signature median|": scaled.median(axis=1).abs().max(),
-                          "signature with it": scaled.median(axis=1).abs().idxmax(),
-                          **{f"share {s}": (subtypes["subtype"] == s).mean() for s in tme.SUBTYPES}}
+            rows[name] = {
+                "immune_axis": subtypes["immune_axis"].median(),
+                "fibrotic_axis": subtypes["fibrotic_axis"].median(),
+                "max |signature median|": scaled.median(axis=1).abs().max(),
+                "signature with it": scaled.median(axis=1).abs().idxmax(),
+                **{f"share {s}": (subtypes["subtype"] == s).mean() for s in SUBTYPES},
+            }
         print(pd.DataFrame(rows).T.to_string(float_format=lambda v: f"{v:.2f}"))
-        print("\nLeave one cohort out: subtype calls with the reference made without the cohort "
-              "vs with the full reference:")
+        print(
+            "\nLeave one cohort out: subtype calls with the reference made without the cohort "
+            "vs with the full reference:"
+        )
         for name, (expression, _, subtypes) in per_cohort.items():
             others = [c for c in tme.REFERENCE_COHORTS if c != name]
             loo = tme.build_public_reference(public_dir, others)
@@ -56,7 +64,7 @@ def transfer_checks(public_dir: Path, reference: tme.TMEReference) -> None:
         print("\nMissing universe genes (Gide): change of scaled scores in reference MADs")
         expression = per_cohort[tme.REFERENCE_COHORTS[0]][0]
         _, base = tme.scale_scores(expression, reference)
-        signature_genes = {g for genes in tme.load_signatures().values() for g in genes}
+        signature_genes = {g for genes in load_signatures().values() for g in genes}
         rng = np.random.default_rng(0)
         order = expression.loc[list(reference.universe)].mean(axis=1).sort_values().index
         for share in (0.02, 0.05, 0.10):
@@ -69,16 +77,21 @@ def transfer_checks(public_dir: Path, reference: tme.TMEReference) -> None:
                 kept = expression.loc[[g for g in expression.index if g not in dropped]]
                 _, scaled = tme.scale_scores(kept, reference)
                 diff = (scaled - base).abs().to_numpy()
-                print(f"  {share:.0%} {how:17s} median {np.median(diff):.3f}  "
-                      f"95th centile {np.quantile(diff, 0.95):.3f}  max {diff.max():.3f}")
+                print(
+                    f"  {share:.0%} {how:17s} median {np.median(diff):.3f}  "
+                    f"95th centile {np.quantile(diff, 0.95):.3f}  max {diff.max():.3f}"
+                )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--public-dir", type=Path, default=REPO.parent / "shared" / "data" / "public")
     parser.add_argument("--out", type=Path, default=tme.REFERENCE_DIR)
-    parser.add_argument("--check", action="store_true",
-                        help="print transfer checks against the shipped reference; write nothing")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="print transfer checks against the shipped reference; write nothing",
+    )
     args = parser.parse_args(argv)
     if not args.public_dir.is_dir():
         parser.error(f"public data folder not found: {args.public_dir}")
@@ -86,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         transfer_checks(args.public_dir, tme.load_reference())
         return 0
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", tme.EmptyGeneSetWarning)
+        warnings.simplefilter("ignore", EmptyGeneSetWarning)
         reference = tme.build_public_reference(args.public_dir)
     table, universe = tme.write_reference(reference, args.out)
     print(f"wrote {table} and {universe}: {reference.description}")

@@ -17,6 +17,7 @@ Usage::
 
 Only the p-values are needed, so the Firth intervals are not computed (``profile_ci=False``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,6 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+
+from helpers.analysis.lof import PRIMARY_COMPARISON, acquired_lof_analysis, discovery_report
+from helpers.simulate import simulate_cohort
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,14 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fdr", type=float, default=float(params.get("fdr", 0.1)))
     parser.add_argument("--min-carriers", type=int, default=int(params.get("min_carriers", 3)))
     parser.add_argument("--benefit-months", type=float, default=float(params.get("benefit_months", 6)))
-    parser.add_argument("--min-exposure-weeks", type=float,
-                        default=float(params.get("min_exposure_weeks", 6)))
+    parser.add_argument(
+        "--min-exposure-weeks", type=float, default=float(params.get("min_exposure_weeks", 6))
+    )
     args = parser.parse_args(argv)
     if args.n_cohorts < 1:
         parser.error("--n-cohorts must be at least 1")
-
-    from helpers.analysis.lof import PRIMARY_COMPARISON, acquired_lof_analysis, discovery_report
-    from helpers.simulate import simulate_cohort
 
     criteria = ("both", "firth", "fisher")
     fdp = {c: [] for c in criteria}
@@ -55,15 +57,24 @@ def main(argv: list[str] | None = None) -> int:
     power = {c: Counter() for c in criteria}
     false_pairs = {c: Counter() for c in criteria}
     planted: list[tuple[str, str]] = []
-    print(f"{args.n_cohorts} simulated cohorts of {args.n_patients} patients, seeds "
-          f"{args.first_seed}..{args.first_seed + args.n_cohorts - 1}; FDR {args.fdr:g}, "
-          f"min_carriers {args.min_carriers}; primary comparison ({PRIMARY_COMPARISON})", flush=True)
+    print(
+        f"{args.n_cohorts} simulated cohorts of {args.n_patients} patients, seeds "
+        f"{args.first_seed}..{args.first_seed + args.n_cohorts - 1}; FDR {args.fdr:g}, "
+        f"min_carriers {args.min_carriers}; primary comparison ({PRIMARY_COMPARISON})",
+        flush=True,
+    )
     started = time.perf_counter()
     for seed in range(args.first_seed, args.first_seed + args.n_cohorts):
         cohort, truth = simulate_cohort(n_patients=args.n_patients, seed=seed)
         analysis = acquired_lof_analysis(
-            cohort, args.benefit_months, args.min_exposure_weeks, args.min_carriers, args.fdr,
-            comparisons=(PRIMARY_COMPARISON,), profile_ci=False)
+            cohort,
+            args.benefit_months,
+            args.min_exposure_weeks,
+            args.min_carriers,
+            args.fdr,
+            comparisons=(PRIMARY_COMPARISON,),
+            profile_ci=False,
+        )
         line = [f"seed {seed:4d}:"]
         for criterion in criteria:
             report = discovery_report(analysis, truth, criterion)
@@ -73,8 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             power[criterion].update(pair for pair, hit in report["planted_found"].items() if hit)
             false_pairs[criterion].update(report["false"])
             false_text = ", ".join(f"{g} ({t})" for t, g in report["false"]) or "none"
-            line.append(f"{criterion}: {len(report['true'])}/{len(planted)} planted, "
-                        f"false: {false_text}, FDP {report['fdp']:.3f};")
+            line.append(
+                f"{criterion}: {len(report['true'])}/{len(planted)} planted, "
+                f"false: {false_text}, FDP {report['fdp']:.3f};"
+            )
         print(" ".join(line), flush=True)
 
     n = args.n_cohorts
@@ -87,15 +100,19 @@ def main(argv: list[str] | None = None) -> int:
     print("\npower (share of cohorts in which the planted gene is found in its cancer type)")
     print(f"{'cancer type':12s} {'gene':8s} " + " ".join(f"{c:>7s}" for c in criteria))
     for cancer_type, gene in planted:
-        print(f"{cancer_type:12s} {gene:8s} "
-              + " ".join(f"{power[c][(cancer_type, gene)] / n:7.2f}" for c in criteria))
+        print(
+            f"{cancer_type:12s} {gene:8s} "
+            + " ".join(f"{power[c][(cancer_type, gene)] / n:7.2f}" for c in criteria)
+        )
     for criterion in criteria:
         if false_pairs[criterion]:
             listed = ", ".join(f"{g} ({t}) x{k}" for (t, g), k in sorted(false_pairs[criterion].items()))
             print(f"\nfalse discoveries, {criterion}: {listed}")
     mean_fdp = float(np.mean(fdp["both"]))
     verdict = "PASS" if mean_fdp <= args.fdr else "FAIL"
-    print(f"\n{verdict}: mean FDP of the book's criterion (both tests) {mean_fdp:.4f} vs nominal FDR {args.fdr:g}")
+    print(
+        f"\n{verdict}: mean FDP of the book's criterion (both tests) {mean_fdp:.4f} vs nominal FDR {args.fdr:g}"
+    )
     return 0 if mean_fdp <= args.fdr else 1
 
 

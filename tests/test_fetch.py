@@ -4,6 +4,7 @@ A local HTTP server on 127.0.0.1 (a thread of the test process) serves archives 
 build from the real Rizvi 2018 table: a good one, one whose download breaks off half way, a
 corrupt one, one that tries to write outside its folder, and a 404. No real network is used.
 """
+
 from __future__ import annotations
 
 import io
@@ -14,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers.book.cli import main
-from helpers.data.fetch import FetchError, fetch_study, study_url
-from helpers.stats.survival import kaplan_meier, km_median
 from helpers.analysis.validation import pfs_months
+from helpers.book.cli import main
+from helpers.data.fetch import fetch_study, study_url
+from helpers.errors import WITHHELD, FetchError, ParameterError
+from helpers.stats.survival import kaplan_meier, km_median
 from test_sources import write_rizvi_study
 
 
@@ -30,7 +32,8 @@ def _tar_gz(folder: Path, arcname: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def server(public_dir, tmp_path_factory):
-    """Serve /good.tar.gz, /truncated.tar.gz, /corrupt.tar.gz, /escape.tar.gz; count requests."""
+    """Serve /good.tar.gz, /truncated.tar.gz, /corrupt.tar.gz, /escape.tar.gz and
+    /unimportable.tar.gz (a PFS status no one can read); count requests."""
     study = write_rizvi_study(public_dir, tmp_path_factory.mktemp("build") / "good")
     good = _tar_gz(study, "good")
     evil = io.BytesIO()
@@ -39,9 +42,16 @@ def server(public_dir, tmp_path_factory):
         info = tarfile.TarInfo("../../outside/meta_study.txt")
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
-    files = {"/good.tar.gz": good, "/truncated.tar.gz": good,
-             "/corrupt.tar.gz": b"\x1f\x8b\x08\x00 this is not a gzip stream " * 50,
-             "/escape.tar.gz": evil.getvalue()}
+    broken = write_rizvi_study(public_dir, tmp_path_factory.mktemp("build") / "unimportable")
+    clinical = broken / "data_clinical_patient.txt"
+    clinical.write_text(clinical.read_text().replace("0:Not Progressed", "Unclear", 1))
+    files = {
+        "/good.tar.gz": good,
+        "/truncated.tar.gz": good,
+        "/unimportable.tar.gz": _tar_gz(broken, "x"),
+        "/corrupt.tar.gz": b"\x1f\x8b\x08\x00 this is not a gzip stream " * 50,
+        "/escape.tar.gz": evil.getvalue(),
+    }
     hits: dict[str, int] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -67,15 +77,19 @@ def server(public_dir, tmp_path_factory):
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{httpd.server_address[1]}", "hits": hits}
+    ids = {line.split("\t")[0] for line in clinical.read_text().splitlines() if not line.startswith("#")}
+    yield {
+        "url": f"http://127.0.0.1:{httpd.server_address[1]}",
+        "hits": hits,
+        "patient_ids": ids - {"PATIENT_ID"},
+    }
     httpd.shutdown()
     httpd.server_close()
 
 
 def test_download_import_and_cache(server, tmp_path):
     cache = tmp_path / "cache"
-    res = fetch_study("good", tmp_path / "cohort", base_url=server["url"], cache_dir=cache,
-                      progress=False)
+    res = fetch_study("good", tmp_path / "cohort", base_url=server["url"], cache_dir=cache, progress=False)
     c = res.cohort
     assert len(c.patients) == 240 and c.access == "restricted"
     pfs = pfs_months(c)
@@ -85,16 +99,14 @@ def test_download_import_and_cache(server, tmp_path):
     assert [p.name for p in cache.iterdir()] == ["good.tar.gz"]
     assert (tmp_path / "cohort.pseudonyms.tsv").is_file()
     n = server["hits"]["/good.tar.gz"]
-    fetch_study("good", tmp_path / "again", base_url=server["url"], cache_dir=cache,
-                progress=False)
+    fetch_study("good", tmp_path / "again", base_url=server["url"], cache_dir=cache, progress=False)
     assert server["hits"]["/good.tar.gz"] == n  # served from the cache
 
 
 def test_truncated_download_leaves_the_cache_clean(server, tmp_path):
     cache = tmp_path / "cache"
     with pytest.raises(FetchError, match="broke off before the end"):
-        fetch_study("truncated", tmp_path / "cohort", base_url=server["url"], cache_dir=cache,
-                    progress=False)
+        fetch_study("truncated", tmp_path / "cohort", base_url=server["url"], cache_dir=cache, progress=False)
     assert list(cache.iterdir()) == []
     assert not (tmp_path / "cohort").exists()
 
@@ -102,8 +114,7 @@ def test_truncated_download_leaves_the_cache_clean(server, tmp_path):
 def test_corrupt_archive_is_removed(server, tmp_path):
     cache = tmp_path / "cache"
     with pytest.raises(FetchError, match="corrupt.tar.gz is not a readable study archive"):
-        fetch_study("corrupt", tmp_path / "cohort", base_url=server["url"], cache_dir=cache,
-                    progress=False)
+        fetch_study("corrupt", tmp_path / "cohort", base_url=server["url"], cache_dir=cache, progress=False)
     assert list(cache.iterdir()) == []
     assert not (tmp_path / "cohort").exists()
 
@@ -111,8 +122,7 @@ def test_corrupt_archive_is_removed(server, tmp_path):
 def test_archive_cannot_write_outside_its_folder(server, tmp_path):
     cache = tmp_path / "cache"
     with pytest.raises(FetchError, match="not a readable study archive"):
-        fetch_study("escape", tmp_path / "cohort", base_url=server["url"], cache_dir=cache,
-                    progress=False)
+        fetch_study("escape", tmp_path / "cohort", base_url=server["url"], cache_dir=cache, progress=False)
     assert not (tmp_path / "outside").exists() and not (cache.parent / "outside").exists()
     assert list(cache.iterdir()) == []
 
@@ -120,13 +130,29 @@ def test_archive_cannot_write_outside_its_folder(server, tmp_path):
 def test_missing_study_and_bad_identifier(server, tmp_path):
     cache = tmp_path / "cache"
     with pytest.raises(FetchError, match="HTTP 404 \\(no such study on the datahub\\?\\)"):
-        fetch_study("absent", tmp_path / "cohort", base_url=server["url"], cache_dir=cache,
-                    progress=False)
+        fetch_study("absent", tmp_path / "cohort", base_url=server["url"], cache_dir=cache, progress=False)
     assert list(cache.iterdir()) == []
-    with pytest.raises(ValueError, match="not a cBioPortal study identifier"):
+    with pytest.raises(ParameterError, match="not a cBioPortal study identifier"):
         study_url("../etc/passwd")
-    assert study_url("nsclc_pd1_msk_2018", "https://example.org/") == \
-        "https://example.org/nsclc_pd1_msk_2018.tar.gz"
+    assert (
+        study_url("nsclc_pd1_msk_2018", "https://example.org/")
+        == "https://example.org/nsclc_pd1_msk_2018.tar.gz"
+    )
+
+
+def test_study_that_cannot_be_imported(server, tmp_path):
+    cache = tmp_path / "cache"
+    with pytest.raises(FetchError) as info:
+        fetch_study(
+            "unimportable", tmp_path / "cohort", base_url=server["url"], cache_dir=cache, progress=False
+        )
+    message = str(info.value)
+    assert message.startswith("study unimportable was downloaded but cannot be imported:")
+    assert "table 'data_clinical_patient.txt', column 'PFS_STATUS': cannot read the status" in message
+    assert "Unclear" in message and WITHHELD in message and "line" in message
+    assert len(server["patient_ids"]) == 240 and not any(p in message for p in server["patient_ids"])
+    assert not (tmp_path / "cohort").exists()
+    assert [p.name for p in cache.iterdir()] == ["unimportable.tar.gz"]  # a good archive stays
 
 
 def test_base_url_from_the_environment(monkeypatch):
@@ -142,5 +168,4 @@ def test_cli(server, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "access: open" in out and "icb-book run -p cohort=" in out
     assert main(["fetch", "corrupt", "--out", str(tmp_path / "d"), *args]) == 1
-    assert "icb-book fetch: error: corrupt.tar.gz is not a readable study archive" in \
-        capsys.readouterr().err
+    assert "icb-book fetch: error: corrupt.tar.gz is not a readable study archive" in capsys.readouterr().err

@@ -1,5 +1,8 @@
-"""Tests of helpers.analysis.lof: panel-aware LoF calls, Firth, Fisher, BH, group and paired tests, and
-the FoundationOne vocabulary of IMvigor210 against the is_lof column made at conversion."""
+"""Tests of chapter 4's building blocks: panel-aware LoF calls (helpers.analysis.lof.matrix), the
+Firth, Fisher, McNemar and BH statistics (helpers.stats), the group and paired tests
+(helpers.analysis.lof.compare), and the FoundationOne vocabulary of IMvigor210 (helpers.data.maf)
+against the is_lof column made at conversion."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,26 +10,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy import optimize, stats
+from statsmodels.stats.multitest import multipletests
 
-from helpers.analysis.lof import (
+from helpers.analysis.lof import WHOLE_EXOME_KEY, compare_groups, lof_matrix, paired_gain_test, tmb_per_mb
+from helpers.data.maf import (
     DEEP_DELETION,
     FOUNDATIONONE_COPY_STATES,
     FOUNDATIONONE_SHORT_VARIANT_CLASSES,
     TRUNCATING_CLASSES,
-    WHOLE_EXOME_KEY,
-    LofInputError,
-    UnknownPanelError,
-    benjamini_hochberg,
-    compare_groups,
-    firth_logistic,
-    fisher_or,
-    lof_matrix,
     map_foundationone,
-    paired_gain_test,
-    read_gene_list,
-    tmb_per_mb,
 )
+from helpers.data.panels import read_gene_list
+from helpers.errors import InputError, SourceFormatError
+from helpers.stats.contingency import fisher_or, mcnemar_exact
+from helpers.stats.firth import firth_logistic
+from helpers.stats.multiple import benjamini_hochberg
 
 REPO = Path(__file__).resolve().parents[1]
 PANEL_FILE = REPO / "data" / "panels" / "impact468_genes.txt"
@@ -64,7 +64,11 @@ def tables():
         }
     )
     cna = pd.DataFrame(
-        {"sample_id": ["s2", "s2", "s4"], "gene": ["JAK1", "B2M", "TP53"], "copy_state": [DEEP_DELETION, -1, 2]}
+        {
+            "sample_id": ["s2", "s2", "s4"],
+            "gene": ["JAK1", "B2M", "TP53"],
+            "copy_state": [DEEP_DELETION, -1, 2],
+        }
     )
     return mutations, cna, samples, panels
 
@@ -94,7 +98,12 @@ def test_lof_matrix_panel_aware(tables):
 def test_lof_matrix_gene_order_and_off_panel_warning(tables):
     mutations, cna, samples, panels = tables
     off_panel = pd.concat(
-        [mutations, pd.DataFrame({"sample_id": ["s1"], "gene": ["TGFBR2"], "variant_classification": ["Nonsense_Mutation"]})],
+        [
+            mutations,
+            pd.DataFrame(
+                {"sample_id": ["s1"], "gene": ["TGFBR2"], "variant_classification": ["Nonsense_Mutation"]}
+            ),
+        ],
         ignore_index=True,
     )
     with pytest.warns(UserWarning, match="1 LoF events fall on genes"):
@@ -105,21 +114,52 @@ def test_lof_matrix_gene_order_and_off_panel_warning(tables):
 
 def test_lof_matrix_bad_input(tables):
     mutations, cna, samples, panels = tables
-    bad = mutations.assign(variant_classification=mutations["variant_classification"].replace({"Nonsense_Mutation": "nonsense"}))
-    with pytest.raises(LofInputError, match="MAF vocabulary"):
+    bad = mutations.assign(
+        variant_classification=mutations["variant_classification"].replace({"Nonsense_Mutation": "nonsense"})
+    )
+    with pytest.raises(InputError, match="MAF vocabulary"):
         lof_matrix(bad, cna, samples, panels)
-    with pytest.raises(UnknownPanelError, match="panel absent"):
+    with pytest.raises(InputError, match="panel absent from the panels table"):
         lof_matrix(mutations, cna, samples.assign(panel_id=["other", "small", None, None]), panels)
-    with pytest.raises(LofInputError, match="copy_state"):
+    with pytest.raises(InputError, match="column 'copy_state'"):
         lof_matrix(mutations, cna.assign(copy_state=[-3, 0, 1]), samples, panels)
-    with pytest.raises(LofInputError, match="absent from samples"):
+    with pytest.raises(InputError, match="absent from the samples table"):
         lof_matrix(mutations.assign(sample_id="zz"), cna, samples, panels)
+    with pytest.raises(InputError, match="table 'panels', column 'gene': required column is missing"):
+        lof_matrix(mutations, cna, samples, panels.drop(columns="gene"))
+
+
+def test_lof_matrix_lists_every_broken_rule_in_one_message(tables):
+    # two tables break a rule each: one error names both, with the row counts and example rows
+    mutations, cna, samples, panels = tables
+    bad_mutations = mutations.assign(sample_id=["s1", "zz", "s2", "s4", "zz", "s4"])
+    bad_cna = cna.assign(copy_state=[-2, 5, 1])
+    with pytest.raises(InputError) as caught:
+        lof_matrix(bad_mutations, bad_cna, samples, panels)
+    error = caught.value
+    assert [(v.table, v.column, v.n_rows) for v in error.violations] == [
+        ("cna", "copy_state", 1),
+        ("mutations", "sample_id", 2),
+    ]
+    message = str(error)
+    assert message.startswith("lof_matrix: the input tables break the canonical rules (2 problems):")
+    assert (
+        "table 'mutations', column 'sample_id': names a sample absent from the samples table [2 rows break it]"
+        in message
+    )
+    assert "table 'cna', column 'copy_state': must be an integer in -2..2 [1 row" in message
+    examples = error.violations[1].examples
+    assert list(examples.index) == [1, 4] and set(examples["sample_id"]) == {"zz"}
 
 
 def test_truncating_classes_documented_choice():
     assert TRUNCATING_CLASSES == {
-        "Nonsense_Mutation", "Frame_Shift_Del", "Frame_Shift_Ins", "Splice_Site",
-        "Translation_Start_Site", "Nonstop_Mutation",
+        "Nonsense_Mutation",
+        "Frame_Shift_Del",
+        "Frame_Shift_Ins",
+        "Splice_Site",
+        "Translation_Start_Site",
+        "Nonstop_Mutation",
     }
     assert "Splice_Region" not in TRUNCATING_CLASSES
 
@@ -134,7 +174,7 @@ def test_tmb_per_mb(tables):
     assert tmb["s2"] == 0.0
     assert np.isnan(tmb["s3"])
     assert tmb["s4"] == pytest.approx(0.1)
-    with pytest.raises(LofInputError, match="no size"):
+    with pytest.raises(InputError, match="no size"):
         tmb_per_mb(mutations, samples, {"small": 0.5})
 
 
@@ -187,7 +227,9 @@ def test_firth_two_by_two_closed_form(cells):
     def profile(log_or: float) -> float:
         best = optimize.minimize_scalar(
             lambda b0: -_augmented_loglik(events, totals, np.array([b0, b0 + log_or])),
-            bounds=(-30, 30), method="bounded", options={"xatol": 1e-12},
+            bounds=(-30, 30),
+            method="bounded",
+            options={"xatol": 1e-12},
         )
         return -best.fun
 
@@ -215,8 +257,6 @@ def test_firth_separation_is_finite():
 
 
 def test_firth_agrees_with_ml_in_large_samples():
-    import statsmodels.api as sm
-
     rng = np.random.default_rng(20240601)
     n = 4000
     X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.binomial(1, 0.4, size=n).astype(float)})
@@ -236,13 +276,13 @@ def test_firth_agrees_with_ml_in_large_samples():
 
 
 def test_firth_bad_input():
-    with pytest.raises(LofInputError, match="0/1"):
+    with pytest.raises(InputError, match="table 'y', column 'y': must be 0/1"):
         firth_logistic([0, 1, 2], pd.DataFrame({"x": [1.0, 2.0, 3.0]}))
-    with pytest.raises(LofInputError, match="rank deficient"):
+    with pytest.raises(InputError, match="rank deficient"):
         firth_logistic([0, 1, 0, 1], pd.DataFrame({"x": [1.0, 1.0, 1.0, 1.0]}))
-    with pytest.raises(LofInputError, match="missing"):
+    with pytest.raises(InputError, match="table 'X', column 'x': must not have missing"):
         firth_logistic([0, 1, 0], pd.DataFrame({"x": [1.0, np.nan, 0.0]}))
-    with pytest.raises(LofInputError, match="not coefficients"):
+    with pytest.raises(InputError, match="not coefficients"):
         firth_logistic([0, 1, 0, 1], pd.DataFrame({"x": [1.0, 2.0, 0.0, 3.0]}), profile="nope")
 
 
@@ -276,13 +316,13 @@ def test_fisher_conditional_definitions():
     assert dist(result.ci_upper).cdf(a) == pytest.approx(0.025, abs=1e-6)
     zero = fisher_or(4, 10, 0, 12)
     assert zero.odds_ratio == np.inf and zero.ci_upper == np.inf and zero.ci_lower > 0
-    with pytest.raises(LofInputError, match="exceed"):
+    with pytest.raises(InputError, match="exceed"):
         fisher_or(5, 4, 1, 4)
+    with pytest.raises(InputError, match="non-negative integer"):
+        fisher_or(2.5, 4, 1, 4)
 
 
 def test_benjamini_hochberg_hand_and_statsmodels():
-    from statsmodels.stats.multitest import multipletests
-
     # sorted p 0.005, 0.01, 0.03, 0.04 (m = 4): 0.02, 0.02, 0.04, 0.04 after the step-up minimum
     p = pd.Series([0.01, np.nan, 0.04, 0.03, 0.005], index=list("abcde"))
     q = benjamini_hochberg(p)
@@ -292,8 +332,18 @@ def test_benjamini_hochberg_hand_and_statsmodels():
     rng = np.random.default_rng(7)
     many = np.concatenate([rng.uniform(size=200), rng.uniform(0, 1e-3, size=20), [1.0, 1.0]])
     assert benjamini_hochberg(many) == pytest.approx(multipletests(many, method="fdr_bh")[1], abs=1e-14)
-    with pytest.raises(LofInputError):
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
         benjamini_hochberg([0.5, 1.2])
+
+
+def test_mcnemar_exact_by_hand():
+    # 8 gained vs 1 lost: two-sided binomial tail 2 * (C(9,0) + C(9,1)) / 2**9 = 20/512; 3 vs 3 is
+    # the centre of the distribution (p = 1); no discordant pair: nothing to test (NaN)
+    p = mcnemar_exact(np.array([8, 3, 0, 1]), np.array([1, 3, 0, 8]))
+    assert p[0] == pytest.approx(20 / 512, rel=1e-12) and p[3] == pytest.approx(20 / 512, rel=1e-12)
+    assert p[1] == pytest.approx(1.0) and np.isnan(p[2])
+    with pytest.raises(InputError, match="non-negative integers"):
+        mcnemar_exact(np.array([1.5]), np.array([0]))
 
 
 # ------------------------------------------------------------------------------------------
@@ -361,10 +411,14 @@ def test_compare_groups_covariates():
     direct = firth_logistic(lof.loc[used.index, "G1"], design, profile="group")
     assert row["firth_or"] == pytest.approx(np.exp(direct.coef["group"]), rel=1e-9)
     assert row["firth_p"] == pytest.approx(direct.p_value["group"], rel=1e-9)
-    with pytest.raises(LofInputError, match="numeric"):
+    with pytest.raises(InputError, match="numeric"):
         compare_groups(lof, labels, covariates.assign(msi="MSS"))
-    with pytest.raises(LofInputError, match="exactly two groups"):
+    with pytest.raises(InputError, match="exactly two groups"):
         compare_groups(lof, labels.replace({"pre": "post"}))
+    with pytest.raises(InputError, match="table 'lof', column 'G2': must be 0, 1 or NaN"):
+        compare_groups(lof.assign(G2=2.0), labels)
+    with pytest.raises(InputError, match="a labelled sample must be a row of lof"):
+        compare_groups(lof, pd.concat([labels, pd.Series({"s99": "pre"})]))
 
 
 def test_paired_gain_test():
@@ -408,8 +462,12 @@ def test_foundationone_mapping_covers_every_category(imvigor):
     assert counts["Frame_Shift_Del"] + counts["Frame_Shift_Ins"] == 243
     assert counts["Nonstop_Mutation"] == 1 and counts["Translation_Start_Site"] == 1
     assert counts["5'Flank"] == 186
-    assert mutations.loc[mutations["protein_change"] == "L747_A750>S", "variant_classification"].unique().tolist() == ["In_Frame_Del"]
-    assert mutations.loc[mutations["protein_change"] == "N771_P772>SVDNP", "variant_classification"].unique().tolist() == ["In_Frame_Ins"]
+    assert mutations.loc[
+        mutations["protein_change"] == "L747_A750>S", "variant_classification"
+    ].unique().tolist() == ["In_Frame_Del"]
+    assert mutations.loc[
+        mutations["protein_change"] == "N771_P772>SVDNP", "variant_classification"
+    ].unique().tolist() == ["In_Frame_Ins"]
 
 
 def test_foundationone_lof_agrees_with_is_lof(imvigor):
@@ -442,3 +500,32 @@ def test_foundationone_lof_agrees_with_is_lof(imvigor):
     pairs = sorted(mismatch[mismatch].index.get_level_values("gene"))
     assert pairs == ["CEBPA", "RB1"]
     assert int(lof.to_numpy().sum()) == int(expected.to_numpy().sum()) + 2
+
+
+def test_foundationone_errors_name_rows_but_withhold_sample_ids():
+    calls = pd.DataFrame(
+        {
+            "sample_id": ["SECRET-1", "SECRET-2", "SECRET-3"],
+            "gene": ["TP53", "KRAS", "PTEN"],
+            "variant_classification": ["known_short:Missense", "known_short:Frameshift", "loss:Weird"],
+            "protein_change": ["R175H", "G12fs*3", ""],
+            "hgvsc": ["c.524G>A", "c.35del", ""],
+            "vaf": [0.3, 0.2, np.nan],
+        },
+        index=[10, 11, 12],
+    )
+    with pytest.raises(SourceFormatError, match="channel/class not mapped") as caught:
+        map_foundationone(calls)
+    (violation,) = caught.value.violations
+    assert (violation.table, violation.column, violation.n_rows) == (
+        "mutations.tsv",
+        "variant_classification",
+        1,
+    )
+    assert list(violation.examples.index) == [12] and "SECRET" not in str(caught.value)
+    # a frameshift whose hgvsc gives no net length change cannot be told Del from Ins
+    unresolvable = calls.iloc[:2].assign(hgvsc=["c.524G>A", "c.35_36delinsAT"])
+    with pytest.raises(SourceFormatError, match="cannot be resolved") as caught:
+        map_foundationone(unresolvable)
+    assert list(caught.value.violations[0].examples.index) == [11]
+    assert "c.35_36delinsAT" in str(caught.value) and "SECRET" not in str(caught.value)

@@ -1,35 +1,48 @@
-"""Tests of the cohort-level acquired-LoF analysis (helpers.analysis.lof, chapter 4): the vectorised Firth
+"""Tests of the cohort-level acquired-LoF analysis (helpers.analysis.lof, chapter 4): the batched Firth
 fits against firth_logistic, the sample rules, recovery of the planted genes of the simulated
 cohort, the false discovery proportion over several simulated cohorts, cohorts that cannot answer
-the question (no post-progression DNA, as in IMvigor210), and the chapter's figures."""
+the question (no post-progression DNA, as in IMvigor210), and the chapter's tables, sentences and
+figures."""
+
 from __future__ import annotations
+
+import dataclasses
+from math import comb
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import papermill as pm  # noqa: E402
 import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from helpers.analysis import lof  # noqa: E402
-from helpers.plots import lof as plot_lof  # noqa: E402
-from helpers.data.cohort import Cohort, sample_timepoints  # noqa: E402
 from helpers.analysis.lof import (  # noqa: E402
     PRIMARY_COMPARISON,
     SECONDARY_COMPARISON,
-    LofInputError,
-    _firth_profile_batch,
     acquired_lof_analysis,
     compare_groups,
     discovery_report,
-    firth_logistic,
     lof_covariates,
     paired_gain_test,
     select_lof_samples,
 )
+from helpers.book.sentences import lof as lof_text  # noqa: E402
+from helpers.data.cohort import Cohort, sample_timepoints  # noqa: E402
+from helpers.data.importers import import_tidy  # noqa: E402
+from helpers.errors import InputError  # noqa: E402
+from helpers.plots import lof as lof_plots  # noqa: E402
+from helpers.simulate import simulate_cohort  # noqa: E402
+from helpers.stats.firth import firth_logistic, firth_logistic_batch  # noqa: E402
+from helpers.stats.multiple import benjamini_hochberg  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 # ------------------------------------------------------------------------------------------
@@ -53,21 +66,23 @@ def _sparse_design(seed: int = 5, n: int = 400, genes: int = 25):
 
 def test_batch_firth_equals_firth_logistic_per_gene():
     X, Y = _sparse_design()
-    batch = _firth_profile_batch(X, Y, k=1)
+    batch = firth_logistic_batch(X, Y, k=1)
     design = pd.DataFrame(X[:, 1:], columns=["group", "log_tmb", "purity"])
+    assert batch.coef.shape == batch.se.shape == (4, Y.shape[1]) and batch.profiled == 1
     for j in range(Y.shape[1]):
         fit = firth_logistic(Y[:, j], design, profile="group")
-        assert batch["coef"][j] == pytest.approx(fit.coef["group"], abs=1e-6)
-        assert batch["se"][j] == pytest.approx(fit.se["group"], rel=1e-6)
-        assert batch["p_value"][j] == pytest.approx(fit.p_value["group"], rel=1e-6)
-        assert batch["ci_lower"][j] == pytest.approx(fit.ci_lower["group"], abs=1e-6)
-        assert batch["ci_upper"][j] == pytest.approx(fit.ci_upper["group"], abs=1e-6)
-    assert batch["converged"].all()
+        # every coefficient and standard error, not only the tested one
+        assert batch.coef[:, j] == pytest.approx(fit.coef.to_numpy(), abs=1e-6)
+        assert batch.se[:, j] == pytest.approx(fit.se.to_numpy(), rel=1e-6)
+        assert batch.p_value[j] == pytest.approx(fit.p_value["group"], rel=1e-6)
+        assert batch.ci_lower[j] == pytest.approx(fit.ci_lower["group"], abs=1e-6)
+        assert batch.ci_upper[j] == pytest.approx(fit.ci_upper["group"], abs=1e-6)
+    assert batch.converged.all()
     # the separated gene keeps a finite estimate and a finite interval
-    assert np.isfinite(batch["ci_upper"][0]) and batch["ci_lower"][0] > 0
-    without = _firth_profile_batch(X, Y, k=1, profile_ci=False)
-    assert np.isnan(without["ci_lower"]).all() and np.isnan(without["ci_upper"]).all()
-    assert without["p_value"] == pytest.approx(batch["p_value"], rel=1e-9)
+    assert np.isfinite(batch.ci_upper[0]) and batch.ci_lower[0] > 0
+    without = firth_logistic_batch(X, Y, k=1, profile_ci=False)
+    assert np.isnan(without.ci_lower).all() and np.isnan(without.ci_upper).all()
+    assert without.p_value == pytest.approx(batch.p_value, rel=1e-9)
 
 
 def test_batch_firth_two_by_two_closed_form():
@@ -79,11 +94,11 @@ def test_batch_firth_two_by_two_closed_form():
     Y = np.zeros((n1 + n0, len(tables)))
     for j, (a, c) in enumerate(tables):
         Y[:a, j] = 1.0
-        Y[n1:n1 + c, j] = 1.0
-    batch = _firth_profile_batch(X, Y, k=1)
+        Y[n1 : n1 + c, j] = 1.0
+    batch = firth_logistic_batch(X, Y, k=1)
     for j, (a, c) in enumerate(tables):
         expected = np.log(((a + 0.5) / (n1 - a + 0.5)) / ((c + 0.5) / (n0 - c + 0.5)))
-        assert batch["coef"][j] == pytest.approx(expected, abs=1e-7)
+        assert batch.coef[1, j] == pytest.approx(expected, abs=1e-7)
 
 
 def test_compare_groups_batches_panel_patterns_like_a_loop():
@@ -96,23 +111,35 @@ def test_compare_groups_batches_panel_patterns_like_a_loop():
     lof_values[small_panel, 3:] = np.nan
     matrix = pd.DataFrame(lof_values, index=index, columns=["G0", "G1", "G2", "G3", "G4"])
     labels = pd.Series(np.where(rng.random(n) < 0.2, "post", "pre"), index=index)
-    covariates = pd.DataFrame({"log2_tmb": rng.normal(3, 1, n),
-                               "purity": np.where(rng.random(n) < 0.1, np.nan, rng.uniform(0.2, 0.9, n)),
-                               "msi": 0.0}, index=index)
+    covariates = pd.DataFrame(
+        {
+            "log2_tmb": rng.normal(3, 1, n),
+            "purity": np.where(rng.random(n) < 0.1, np.nan, rng.uniform(0.2, 0.9, n)),
+            "msi": 0.0,
+        },
+        index=index,
+    )
     out = compare_groups(matrix, labels, covariates, case_group="post").set_index("gene")
     for gene in matrix.columns:
         status = matrix[gene]
         keep = status.notna() & covariates["purity"].notna()
-        design = pd.concat([(labels[keep] == "post").astype(float).rename("group"),
-                            covariates.loc[keep, ["log2_tmb", "purity"]]], axis=1)
+        design = pd.concat(
+            [
+                (labels[keep] == "post").astype(float).rename("group"),
+                covariates.loc[keep, ["log2_tmb", "purity"]],
+            ],
+            axis=1,
+        )
         fit = firth_logistic(status[keep], design, profile="group")
         assert out.loc[gene, "firth_or"] == pytest.approx(np.exp(fit.coef["group"]), rel=1e-6)
         assert out.loc[gene, "firth_p"] == pytest.approx(fit.p_value["group"], rel=1e-6)
         assert out.loc[gene, "firth_ci_upper"] == pytest.approx(np.exp(fit.ci_upper["group"]), rel=1e-5)
         assert out.loc[gene, "firth_n"] == int(keep.sum())
         assert out.loc[gene, "firth_dropped"] == "msi (constant)"
-        assert out.loc[gene, "max_p"] == pytest.approx(max(out.loc[gene, "firth_p"], out.loc[gene, "fisher_p"]))
-    q = lof.benjamini_hochberg(out["max_p"].to_numpy())
+        assert out.loc[gene, "max_p"] == pytest.approx(
+            max(out.loc[gene, "firth_p"], out.loc[gene, "fisher_p"])
+        )
+    q = benjamini_hochberg(out["max_p"].to_numpy())
     assert out["max_q"].to_numpy() == pytest.approx(q)
 
 
@@ -121,8 +148,6 @@ def test_firth_tail_is_too_small_where_fisher_is_exact():
     # table is C(23,3)/C(341,3) = 2.70e-4, which is Fisher's two-sided p. The Firth penalised LRT
     # gives p < 1e-4: a nominal 1e-4 Firth test rejects with probability 2.7e-4 (methods page),
     # which is why a gene is found only when the larger of the two p-values passes.
-    from math import comb
-
     n1, n0 = 23, 318
     index = [f"s{i}" for i in range(n1 + n0)]
     matrix = pd.DataFrame({"G": np.r_[np.ones(3), np.zeros(n1 + n0 - 3)]}, index=index)
@@ -146,7 +171,7 @@ def test_paired_gain_test_min_carriers():
     assert not out.loc["B", "tested"] and out.loc["B", "reason"] == "fewer than 3 carriers (1)"
     assert np.isnan(out.loc["B", "p_value"])
     assert out.loc["A", "q_value"] == pytest.approx(2 / 2**6)  # B is not counted by BH
-    with pytest.raises(LofInputError, match="min_carriers"):
+    with pytest.raises(InputError, match="min_carriers"):
         paired_gain_test(pre, post, min_carriers=0)
 
 
@@ -175,8 +200,18 @@ def _sample_table() -> pd.DataFrame:
         ("d1", "D", -1.0, "pre", True, "HNSCC", "acquired"),
         ("d3", "D", 400.0, "on", True, "HNSCC", "acquired"),
     ]
-    return pd.DataFrame(rows, columns=["sample_id", "patient_id", "collection_day", "timepoint",
-                                       "has_dna", "cancer_type", "resistance_class"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "sample_id",
+            "patient_id",
+            "collection_day",
+            "timepoint",
+            "has_dna",
+            "cancer_type",
+            "resistance_class",
+        ],
+    )
 
 
 def test_select_lof_samples_rules():
@@ -188,21 +223,26 @@ def test_select_lof_samples_rules():
     assert not chosen.loc["a2", "primary_reference"]
     assert chosen.loc[["b1", "c1", "d1"], "primary_reference"].all()
     assert not chosen.loc[["a4", "b2"], "primary_reference"].any()
-    with pytest.raises(LofInputError, match="resistance_class"):
+    with pytest.raises(InputError, match="resistance_class"):
         select_lof_samples(_sample_table().drop(columns="resistance_class"))
 
 
 def test_lof_covariates():
-    samples = pd.DataFrame({"sample_id": ["s1", "s2", "s3"], "tmb": [0.0, 3.0, np.nan],
-                            "purity": [0.5, np.nan, 0.9],
-                            "msi": pd.array([True, False, None], dtype="boolean")})
+    samples = pd.DataFrame(
+        {
+            "sample_id": ["s1", "s2", "s3"],
+            "tmb": [0.0, 3.0, np.nan],
+            "purity": [0.5, np.nan, 0.9],
+            "msi": pd.array([True, False, None], dtype="boolean"),
+        }
+    )
     cov = lof_covariates(samples, tmb=pd.Series({"s3": 7.0}))
     assert cov["log2_tmb"].tolist() == pytest.approx([0.0, 2.0, 3.0])  # log2(TMB + 1)
     assert cov["msi"].iloc[:2].tolist() == [1.0, 0.0] and np.isnan(cov["msi"].iloc[2])
     assert np.isnan(cov.loc["s2", "purity"])
-    with pytest.raises(LofInputError, match="negative"):
+    with pytest.raises(InputError, match="column 'tmb': must not be negative"):
         lof_covariates(samples.assign(tmb=[-1.0, 0.0, 0.0]))
-    with pytest.raises(LofInputError, match="purity"):
+    with pytest.raises(InputError, match=r"column 'purity': must lie in \[0, 1\]"):
         lof_covariates(samples.assign(purity=[1.5, 0.1, 0.2]))
 
 
@@ -236,7 +276,9 @@ def test_planted_genes_found_only_where_planted(default_analysis, default_truth)
     assert report["fdp"] <= default_analysis.fdr
     found = default_analysis.found()
     # found genes pass by the larger of the two p-values, within cancer type
-    assert (found["max_q"] <= 0.1).all() and (found["fisher_q"] <= 0.1).all() and (found["firth_q"] <= 0.1).all()
+    assert (
+        (found["max_q"] <= 0.1).all() and (found["fisher_q"] <= 0.1).all() and (found["firth_q"] <= 0.1).all()
+    )
     # the planted effect is large: Firth odds ratios of the planted genes are well above 1
     planted_rows = found.set_index(["cancer_type", "gene"]).loc[planted]
     assert (planted_rows["firth_ci_lower"] > 1).all()
@@ -244,7 +286,8 @@ def test_planted_genes_found_only_where_planted(default_analysis, default_truth)
     truth_row = next(r for r in default_truth["acquired_lof"] if r["gene"] == "TGFBR2")
     row = planted_rows.loc[("NSCLC", "TGFBR2")]
     assert row["carriers_case"] / row["n_case"] == pytest.approx(
-        truth_row["observed_prevalence"]["post_acquired"], abs=0.02)
+        truth_row["observed_prevalence"]["post_acquired"], abs=0.02
+    )
 
 
 def test_secondary_and_paired_comparisons_point_the_same_way(default_analysis, default_truth):
@@ -271,8 +314,6 @@ def test_false_discovery_proportion_over_simulated_cohorts(default_analysis, def
     cohorts every planted gene was found in at least 80% of them (JAK1 0.80, JAK2 0.95, the
     others 1.00), so about 17 of the 18 planted calls are expected; at least 16 must be made.
     """
-    from helpers.simulate import simulate_cohort
-
     reports = [discovery_report(default_analysis, default_truth)]
     for seed in (1, 2):
         cohort, truth = simulate_cohort(n_patients=5000, seed=seed)
@@ -306,90 +347,180 @@ def no_post_cohort_path(small_cohort, tmp_path_factory):
 
 
 def test_no_post_progression_dna_gives_one_sentence(no_post_cohort_path):
-    analysis = acquired_lof_analysis(Cohort.load(no_post_cohort_path))
-    assert analysis.missing.startswith("This cohort has no DNA samples taken after progression")
-    assert analysis.results.empty and analysis.found().empty and analysis.paired.empty
-    assert analysis.availability["post-progression, acquired"].sum() == 0
-    assert analysis.availability["pre-treatment"].sum() > 0
+    result = acquired_lof_analysis(Cohort.load(no_post_cohort_path))
+    assert not result.available
+    assert result.missing.startswith("This cohort has no DNA samples taken after progression")
+    assert result.results.empty and result.found().empty and result.paired.empty
+    assert result.availability["post-progression, acquired"].sum() == 0
+    assert result.availability["pre-treatment"].sum() > 0
 
 
 def test_chapter_runs_without_post_progression_dna(no_post_cohort_path, tmp_path):
-    import papermill as pm
-    from pathlib import Path
-
-    repo = Path(__file__).resolve().parents[1]
     out = tmp_path / "04.ipynb"
-    pm.execute_notebook(str(repo / "notebooks" / "04_acquired_lof.ipynb"), str(out),
-                        parameters={"cohort": str(no_post_cohort_path), "results_dir": str(tmp_path / "res")},
-                        cwd=str(repo), kernel_name="python3", progress_bar=False)
-    import nbformat
-
+    pm.execute_notebook(
+        str(REPO / "notebooks" / "04_acquired_lof.ipynb"),
+        str(out),
+        parameters={"cohort": str(no_post_cohort_path), "results_dir": str(tmp_path / "res")},
+        cwd=str(REPO),
+        kernel_name="python3",
+        progress_bar=False,
+    )
     nb = nbformat.read(str(out), as_version=4)
-    texts = [str(o.get("data", {}).get("text/markdown", "")) + str(o.get("text", ""))
-             for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    texts = [str(o.get("data", {}).get("text/markdown", "")) + str(o.get("text", "")) for o in outputs]
     assert sum("no DNA samples taken after progression" in t for t in texts) == 1
-    images = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])
-              if "image/png" in o.get("data", {})]
-    assert images == []
-    assert (tmp_path / "res" / "lof_samples_by_cancer_type.csv").is_file()
+    assert [o for o in outputs if "image/png" in o.get("data", {})] == []
+    # the page says what is missing and shows the samples; it writes no empty result table
+    assert sorted(p.name for p in (tmp_path / "res").glob("*.csv")) == ["lof_samples_by_cancer_type.csv"]
 
 
 def test_imvigor210_has_no_post_progression_dna(public_dir, tmp_path):
     # a real cohort: pre-treatment FoundationOne samples only
-    from helpers.data.sources import import_tidy
-
-    result = import_tidy(public_dir / "imvigor210_urothelial_atezolizumab", tmp_path / "imvigor", open_data=True)
-    analysis = acquired_lof_analysis(Cohort.load(result.path))
-    assert "no DNA samples taken after progression" in analysis.missing
-    assert analysis.availability.loc["Urothelial", "pre-treatment"] == 293  # 293 samples with calls
+    imported = import_tidy(
+        public_dir / "imvigor210_urothelial_atezolizumab", tmp_path / "imvigor", open_data=True
+    )
+    result = acquired_lof_analysis(Cohort.load(imported.path))
+    assert "no DNA samples taken after progression" in result.missing
+    assert result.availability.loc["Urothelial", "pre-treatment"] == 293  # 293 samples with calls
 
 
 # ------------------------------------------------------------------------------------------
-# figures and tables of the chapter
+# tables, sentences and figures of the chapter
 # ------------------------------------------------------------------------------------------
 
 
-def test_chapter_tables_and_figures(default_analysis):
+def test_chapter_tables(default_analysis):
     found = lof.found_table(default_analysis)
-    assert len(found) == len(default_analysis.found())
+    assert len(found) == len(default_analysis.found()) == 6
+    assert sorted(zip(found["cancer type"], found["gene"], strict=True)) == sorted(
+        zip(default_analysis.found()["cancer_type"], default_analysis.found()["gene"], strict=True)
+    )
     assert (found["% post, acquired"] > found["% pre-treatment"]).all()
+    row = found.set_index(["cancer type", "gene"]).loc[("NSCLC", "TGFBR2")]
+    assert row["% post, acquired"] == pytest.approx(
+        100 * row["carriers, post, acquired"] / row["samples, post, acquired"]
+    )
     restricted = lof.found_table(default_analysis, percentages=False)
     assert not [c for c in restricted.columns if c.startswith("%")]
     assert restricted["carriers, post, acquired"].tolist() == found["carriers, post, acquired"].tolist()
+    name, reported = lof.reported_genes(default_analysis)
+    assert name == lof.FOUND_GENES_TABLE and reported.equals(found)
     leading = lof.leading_genes(default_analysis, n=10)
-    assert len(leading) == 10 and leading["found"].iloc[:len(found)].all()
+    assert (
+        len(leading) == 10
+        and leading["found"].iloc[: len(found)].all()
+        and not leading["found"].iloc[len(found) :].any()
+    )
+    assert lof.oncoprint_genes(leading).equals(leading[leading["found"]])
+    # with nothing found: the best genes instead, and the first five leading genes in the oncoprint
+    nothing = dataclasses.replace(
+        default_analysis, fdr=1e-30, results=default_analysis.results.assign(found=False)
+    )
+    name, top = lof.reported_genes(nothing, n=4)
+    assert name == lof.TOP_GENES_TABLE and len(top) == 4
+    assert lof.oncoprint_genes(lof.leading_genes(nothing, n=7)).shape[0] == 5
 
-    fig = plot_lof.volcano_plot(default_analysis.results, fdr=0.1, criterion="both", simulated=True)
+
+def test_chapter_sentences(default_analysis):
+    assert lof_text.parameters_sentence(default_analysis) == (
+        "benefit window 6 months, minimum exposure 6 weeks, at least 3 carriers per tested gene, FDR 0.1"
+    )
+    assert lof_text.found_sentence(default_analysis, simulated=True) == (
+        "6 gene-by-cancer-type pairs pass the FDR of 0.1 in this cohort (simulated data)."
+    )
+    none_found = dataclasses.replace(default_analysis, results=default_analysis.results.assign(found=False))
+    assert lof_text.found_sentence(none_found, simulated=False) == (
+        "No gene passes the FDR of 0.1 in this cohort; the genes with the smallest p-values follow."
+    )
+    skipped = pd.DataFrame(
+        {
+            "cancer_type": ["RCC"],
+            "comparison": [SECONDARY_COMPARISON],
+            "reason": ["no post-progression DNA sample of primary resistance"],
+        }
+    )
+    assert lof_text.skipped_sentences(dataclasses.replace(default_analysis, skipped=skipped)) == [
+        "RCC: post-progression, acquired vs primary resistance not run (no post-progression DNA "
+        "sample of primary resistance)."
+    ]
+    assert lof_text.secondary_caption(default_analysis) == ""
+    assert lof_text.paired_caption(default_analysis, lof.PAIRED_ACQUIRED) == (
+        "gained within pre/post pairs, acquired resistance"
+    )
+    untested = dataclasses.replace(
+        default_analysis,
+        paired=default_analysis.paired.assign(tested=False),
+        results=default_analysis.results.assign(tested=False),
+    )
+    assert lof_text.paired_caption(untested, lof.PAIRED_PRIMARY) == (
+        "gained within pre/post pairs, primary resistance: no gene had 3 or more pairs carrying a LoF."
+    )
+    assert lof_text.secondary_caption(untested).startswith("No gene had enough LoF carriers")
+
+
+def test_chapter_figures(default_analysis):
+    found = default_analysis.found()
+    fig = lof_plots.volcano_plot(default_analysis)
     visible = [ax for ax in fig.axes if ax.get_visible()]
     tested_types = default_analysis.results.loc[
         default_analysis.results["comparison"].eq(PRIMARY_COMPARISON) & default_analysis.results["tested"],
-        "cancer_type"].nunique()
+        "cancer_type",
+    ].nunique()
     assert len(visible) == tested_types == 8
     labels = sorted(t.get_text() for ax in visible for t in ax.texts)
     assert labels == sorted(found["gene"])
+    assert not [t for t in fig.texts if "simulated" in t.get_text()]  # the book adds the mark
     plt.close(fig)
 
-    shown = leading[leading["found"]]
-    fig = plot_lof.paired_oncoprint(default_analysis, shown)
+    leading = lof.leading_genes(default_analysis, n=10)
+    shown = lof.oncoprint_genes(leading)
+    fig = lof_plots.paired_oncoprint(default_analysis, shown, count_label=lambda n: f"<{n}>")
     pairs = default_analysis.availability["pairs, acquired"]
     expected = sum(2 * pairs[t] * n for t, n in shown.groupby("cancer_type").size().items())
     assert sum(len(ax.patches) for ax in fig.axes) == expected
+    # counts in labels go through count_label (the book's suppresses small counts)
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles[0].startswith(f"HNSCC: <{pairs['HNSCC']}> patients")
+    assert all(t.get_text().startswith("gained <") for ax in fig.axes for t in ax.texts)
     plt.close(fig)
 
-    fig = plot_lof.lof_forest_plot(default_analysis.results, leading)
+    fig = lof_plots.lof_forest_plot(default_analysis, leading)
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()][0] == f"{leading['gene'].iloc[0]} · {leading['cancer_type'].iloc[0]}"
+    assert [t.get_text() for t in ax.get_yticklabels()][
+        0
+    ] == f"{leading['gene'].iloc[0]} · {leading['cancer_type'].iloc[0]}"
     plt.close(fig)
-    with pytest.raises(plot_lof.PlotLofError, match="criterion"):
-        plot_lof.volcano_plot(default_analysis.results, criterion="wald")
+    fig, ax = plt.subplots()
+    assert lof_plots.lof_forest_plot(default_analysis, leading, ax=ax) is fig
+    assert len(ax.get_yticklabels()) == len(leading)
+    plt.close(fig)
+    with pytest.raises(InputError, match="comparison"):
+        lof_plots.volcano_plot(default_analysis, comparison=lof.PAIRED_ACQUIRED)
+
+
+def test_figures_say_when_there_is_nothing_to_draw(default_analysis):
+    untested = dataclasses.replace(default_analysis, results=default_analysis.results.assign(tested=False))
+    fig = lof_plots.volcano_plot(untested)
+    assert [t.get_text() for t in fig.axes[0].texts] == [
+        "No gene had enough LoF carriers to be tested in any cancer type."
+    ]
+    plt.close(fig)
+    fig = lof_plots.lof_forest_plot(untested, lof.leading_genes(default_analysis))
+    assert [t.get_text() for t in fig.axes[0].texts] == ["No leading gene has a fitted Firth odds ratio."]
+    plt.close(fig)
+    fig = lof_plots.paired_oncoprint(
+        default_analysis, pd.DataFrame({"cancer_type": ["Nowhere"], "gene": ["B2M"]})
+    )
+    assert "No patient of these cancer types" in fig.axes[0].texts[0].get_text()
+    plt.close(fig)
 
 
 def test_bad_arguments(default_cohort):
-    with pytest.raises(LofInputError, match="unknown comparison"):
+    with pytest.raises(InputError, match="unknown comparison"):
         acquired_lof_analysis(default_cohort, comparisons=("post_vs_pre",))
-    with pytest.raises(LofInputError, match="criterion"):
+    with pytest.raises(InputError, match="criterion"):
         acquired_lof_analysis(default_cohort, criterion="wald")
-    with pytest.raises(LofInputError, match="fdr"):
+    with pytest.raises(InputError, match="fdr"):
         acquired_lof_analysis(default_cohort, fdr=1.5)
-    with pytest.raises(LofInputError, match="min_carriers"):
+    with pytest.raises(InputError, match="min_carriers"):
         acquired_lof_analysis(default_cohort, min_carriers=0)

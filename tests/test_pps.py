@@ -4,8 +4,10 @@ The recovery tests use the default simulated cohort (5,000 patients, seed 0), wh
 acquired-vs-primary hazard ratio and its model are in ``truth.json``; the rest use the small
 cohort or hand-made tables whose answers can be worked out by hand.
 """
+
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import matplotlib
@@ -15,10 +17,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from lifelines.statistics import proportional_hazard_test  # noqa: E402
 
 from helpers.analysis import derive, pps  # noqa: E402
+from helpers.book.sentences import pps as pps_text  # noqa: E402
+from helpers.data.cohort import Cohort  # noqa: E402
+from helpers.errors import InputError  # noqa: E402
+from helpers.plots import pps as pps_plots  # noqa: E402
 from helpers.stats import survival as sv  # noqa: E402
-from helpers.analysis.resistance import DAYS_PER_MONTH  # noqa: E402
+from helpers.units import DAYS_PER_MONTH  # noqa: E402
 
 BENEFIT_MONTHS = 6.0
 
@@ -36,6 +43,13 @@ def default_pps(default_patients, default_cohort) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def small_patients(small_cohort) -> pd.DataFrame:
     return derive.patient_table(small_cohort, BENEFIT_MONTHS, 6.0)
+
+
+@pytest.fixture(scope="module")
+def small_result(small_cohort, small_cohort_path) -> pps.PPSResult:
+    return pps.survival_after_progression(
+        small_cohort, BENEFIT_MONTHS, 6.0, 10, cohort_path=small_cohort_path
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -62,16 +76,19 @@ def test_pooled_hazard_ratio_ci_covers_the_planted_value(default_pps, default_tr
     # complete case: exactly the patients without a baseline TMB are left out
     no_tmb = int(default_pps["log2_tmb"].isna().sum())
     assert no_tmb > 500  # a quarter of the simulated patients have no pre-treatment DNA
-    assert fit.missing_by_covariate == {"age_per_10y": 0, "male": 0, "line": 0,
-                                        "log2_tmb": no_tmb, "ecog": 0}
+    assert fit.missing_by_covariate == {"age_per_10y": 0, "male": 0, "line": 0, "log2_tmb": no_tmb, "ecog": 0}
     assert fit.n_used == len(default_pps) - no_tmb
     assert fit.events == int(default_pps.dropna(subset=["log2_tmb"])["pps_event"].sum())
     # the planted covariate effects are recovered too (same model as the simulation); with
     # four secondary checks, each at the 99.9% level so that the family does not fail by chance
     table = fit.hazard_ratios().set_index("covariate")
     planted_cov = default_truth["pps_hr"]["covariate_hr"]
-    for ours, theirs in [("age_per_10y", "age_per_10y"), ("male", "male"),
-                         ("line", "line_per_step"), ("ecog", "ecog_per_point")]:
+    for ours, theirs in [
+        ("age_per_10y", "age_per_10y"),
+        ("male", "male"),
+        ("line", "line_per_step"),
+        ("ecog", "ecog_per_point"),
+    ]:
         row = table.loc[ours]
         se = (math.log(row["ci_high"]) - math.log(row["ci_low"])) / (2 * 1.959964)
         assert abs(math.log(row["hr"]) - math.log(planted_cov[theirs])) < 3.29 * se, ours
@@ -132,23 +149,45 @@ def _toy_patients() -> pd.DataFrame:
     landmark = BENEFIT_MONTHS * DAYS_PER_MONTH  # 182.625 days
     rows = [
         # progressed before the landmark, died after it
-        dict(cancer_type="A", os_days=300.0, os_event=True, progression_day=100.0,
-             resistance_class="primary"),
+        dict(
+            cancer_type="A", os_days=300.0, os_event=True, progression_day=100.0, resistance_class="primary"
+        ),
         # progressed after the landmark, alive
-        dict(cancer_type="A", os_days=400.0, os_event=False, progression_day=250.0,
-             resistance_class="acquired"),
+        dict(
+            cancer_type="A", os_days=400.0, os_event=False, progression_day=250.0, resistance_class="acquired"
+        ),
         # died before the landmark without progression
-        dict(cancer_type="A", os_days=150.0, os_event=True, progression_day=np.nan,
-             resistance_class="not_evaluable"),
+        dict(
+            cancer_type="A",
+            os_days=150.0,
+            os_event=True,
+            progression_day=np.nan,
+            resistance_class="not_evaluable",
+        ),
         # censored before the landmark without progression
-        dict(cancer_type="A", os_days=100.0, os_event=False, progression_day=np.nan,
-             resistance_class="not_evaluable"),
+        dict(
+            cancer_type="A",
+            os_days=100.0,
+            os_event=False,
+            progression_day=np.nan,
+            resistance_class="not_evaluable",
+        ),
         # progressed on the landmark day: known at the landmark
-        dict(cancer_type="A", os_days=500.0, os_event=True, progression_day=landmark,
-             resistance_class="acquired"),
+        dict(
+            cancer_type="A",
+            os_days=500.0,
+            os_event=True,
+            progression_day=landmark,
+            resistance_class="acquired",
+        ),
         # never progressed, alive long after the landmark
-        dict(cancer_type="A", os_days=700.0, os_event=False, progression_day=np.nan,
-             resistance_class="ongoing_benefit"),
+        dict(
+            cancer_type="A",
+            os_days=700.0,
+            os_event=False,
+            progression_day=np.nan,
+            resistance_class="ongoing_benefit",
+        ),
     ]
     return pd.DataFrame(rows)
 
@@ -158,16 +197,16 @@ def test_landmark_set_uses_only_what_is_known_at_the_landmark():
     lm = pps.landmark_os_set(toy, BENEFIT_MONTHS)
     landmark = BENEFIT_MONTHS * DAYS_PER_MONTH
     assert len(lm) == 4  # rows 0, 1, 4, 5; the early death and the early censoring are out
-    np.testing.assert_allclose(lm["os_months"], (np.array([300, 400, 500, 700]) - landmark)
-                               / DAYS_PER_MONTH)
+    np.testing.assert_allclose(lm["os_months"], (np.array([300, 400, 500, 700]) - landmark) / DAYS_PER_MONTH)
     # the acquired patient of row 1 progressed only later: at the landmark it had not
     assert lm["no_progression_by_landmark"].tolist() == [0, 1, 0, 1]
     assert lm["os_event"].tolist() == [1, 0, 1, 0]
     info = lm.attrs["landmark"]
     assert (info["n_input"], info["n_kept"], info["n_excluded_events_by_landmark"]) == (6, 4, 1)
-    assert pps.landmark_sentence(lm) == (
+    assert pps_text.landmark_sentence(lm) == (
         "Of 6 patients, 1 died and 1 left follow-up by the landmark at 6 months; 4 were alive "
-        "and under follow-up then: 2 had progressed and 2 had not.")
+        "and under follow-up then: 2 had progressed and 2 had not."
+    )
 
 
 def test_naive_sets_start_at_icb_and_keep_early_deaths():
@@ -180,14 +219,15 @@ def test_naive_sets_start_at_icb_and_keep_early_deaths():
     # the comparison group, which is what makes this analysis biased
     assert len(response) == 5
     assert response["progression_free_at_landmark"].tolist() == [0, 1, 0, 0, 1]
-    np.testing.assert_allclose(response["os_months"],
-                               np.array([300, 400, 150, 500, 700]) / DAYS_PER_MONTH)
+    np.testing.assert_allclose(response["os_months"], np.array([300, 400, 150, 500, 700]) / DAYS_PER_MONTH)
 
 
 def test_pps_set_time_origin_is_the_progression_day(small_patients):
     s = pps.pps_analysis_set(small_patients)
-    rows = small_patients[small_patients["resistance_class"].isin(["acquired", "primary"])
-                          & small_patients["progression_day"].notna()]
+    rows = small_patients[
+        small_patients["resistance_class"].isin(["acquired", "primary"])
+        & small_patients["progression_day"].notna()
+    ]
     assert len(s) == len(rows)
     expected = (rows["last_followup_day"] - rows["progression_day"]).to_numpy() / DAYS_PER_MONTH
     np.testing.assert_allclose(s["pps_months"].to_numpy(), expected)
@@ -201,8 +241,9 @@ def test_pps_set_time_origin_is_the_progression_day(small_patients):
 
 def test_progression_on_the_day_of_death_is_not_a_progression(small_patients):
     pt = small_patients.copy()
-    progressed = pt.index[pt["resistance_class"].isin(["acquired", "primary"])
-                          & pt["progression_day"].notna()]
+    progressed = pt.index[
+        pt["resistance_class"].isin(["acquired", "primary"]) & pt["progression_day"].notna()
+    ]
     # a source whose PFS event counts death: two "progressions" are really deaths
     for i in progressed[:2]:
         pt.loc[i, "progression_day"] = pt.loc[i, "last_followup_day"]
@@ -218,18 +259,23 @@ def test_covariates_a_cohort_lacks_are_dropped_not_fatal(small_patients):
     s = pps.pps_analysis_set(lacking)
     fit = pps.pooled_pps_cox(s)
     assert fit.covariates == ["age_per_10y", "male"]
-    assert fit.dropped == {"line": "not recorded in this cohort",
-                           "log2_tmb": "not recorded in this cohort",
-                           "ecog": "not recorded in this cohort"}
+    assert fit.dropped == {
+        "line": "not recorded in this cohort",
+        "log2_tmb": "not recorded in this cohort",
+        "ecog": "not recorded in this cohort",
+    }
     assert fit.n_used == len(s)  # nothing lost to complete cases
-    sentence = pps.covariate_sentence(fit)
+    sentence = pps_text.covariate_sentence(fit)
     assert "Not recorded in this cohort, so left out: line of therapy" in sentence
     assert f"All {len(s)} patients" in sentence
     # the same model fitted directly with only those covariates gives the same numbers
-    direct = sv.cox(s[["pps_months", "pps_event", "cancer_type", "acquired", "age_per_10y",
-                       "male"]], "pps_months", "pps_event", strata="cancer_type")
-    assert fit.exposure_hr()["hr"] == pytest.approx(float(np.exp(direct.params_["acquired"])),
-                                                    rel=1e-12)
+    direct = sv.cox(
+        s[["pps_months", "pps_event", "cancer_type", "acquired", "age_per_10y", "male"]],
+        "pps_months",
+        "pps_event",
+        strata="cancer_type",
+    )
+    assert fit.exposure_hr()["hr"] == pytest.approx(float(np.exp(direct.params_["acquired"])), rel=1e-12)
     # and the rest of the chapter runs too
     assert len(pps.per_cancer_type_pps(s)) == s["cancer_type"].nunique()
     table = pps.immortal_time_table(lacking, BENEFIT_MONTHS)
@@ -238,7 +284,7 @@ def test_covariates_a_cohort_lacks_are_dropped_not_fatal(small_patients):
 
 def test_restricted_counts_are_suppressed_in_sentences(small_patients):
     fit = pps.pooled_pps_cox(pps.pps_analysis_set(small_patients))
-    text = pps.covariate_sentence(fit, count=lambda n: "<11" if 0 < n < 11 else str(n))
+    text = pps_text.covariate_sentence(fit, count=lambda n: "<11" if 0 < n < 11 else str(n))
     lost = fit.n_input - fit.n_used
     assert f"Complete-case analysis: {lost} of {fit.n_input} patients" in text
 
@@ -255,7 +301,7 @@ def test_sparse_cancer_types_are_skipped_with_counts(small_patients):
         assert (row["status"] == "estimated") == enough
         assert np.isfinite(row["hr"]) == enough
     assert (per_type["status"] != "estimated").any()  # 800 patients: some types are too small
-    sentence = pps.skipped_sentence(per_type.reset_index())
+    sentence = pps_text.skipped_sentence(per_type.reset_index())
     assert sentence.startswith("Not estimated (fewer than 10 deaths in a group: ")
     forest = pps.forest_table(pps.pooled_pps_cox(s), per_type.reset_index())
     assert len(forest) == int((per_type["status"] == "estimated").sum()) + 1
@@ -282,37 +328,136 @@ def test_ph_table_and_sentence(small_patients):
     fit = pps.pooled_pps_cox(pps.pps_analysis_set(small_patients))
     table = pps.ph_table(fit)
     assert table["covariate"].tolist() == ["acquired", *fit.covariates]
-    assert table["p"].between(0, 1).all()
+    assert table["term"].iloc[0] == "acquired vs primary resistance"
+    # each row is lifelines' rank-transform Schoenfeld test of that term, on the fitted data
+    direct = proportional_hazard_test(fit.model, fit.data, time_transform="rank").summary
+    for row in table.itertuples():
+        assert row.p == pytest.approx(float(direct.loc[row.covariate, "p"]), rel=1e-12)
+        assert row.statistic == pytest.approx(float(direct.loc[row.covariate, "test_statistic"]), rel=1e-12)
     fake = table.assign(p=[0.01] + [0.5] * (len(table) - 1))
-    assert "changes over time" in pps.ph_sentence(fake)
-    assert "terms with p < 0.05: acquired vs primary resistance." in pps.ph_sentence(fake)
+    assert "changes over time" in pps_text.ph_sentence(fake)
+    assert "terms with p < 0.05: acquired vs primary resistance." in pps_text.ph_sentence(fake)
+    calm = table.assign(p=0.5)
+    assert pps_text.ph_sentence(calm) == (
+        "For the class term the test gives p = 0.5: no evidence that its hazard ratio changes over time "
+        "after progression; no term has p < 0.05."
+    )
 
 
 def test_unavailable_reason_explains_missing_progression_and_deaths(small_patients):
     assert pps.unavailable_reason(small_patients) is None
-    no_progression = small_patients.assign(progression_day=np.nan, pps_days=np.nan,
-                                           pps_event=np.nan)
+    no_progression = small_patients.assign(progression_day=np.nan, pps_days=np.nan, pps_event=np.nan)
     assert "records no progression days" in pps.unavailable_reason(no_progression)
-    no_deaths = small_patients.assign(pps_event=small_patients["pps_event"].where(
-        small_patients["pps_event"].isna(), False))
+    no_deaths = small_patients.assign(
+        pps_event=small_patients["pps_event"].where(small_patients["pps_event"].isna(), False)
+    )
     assert "no deaths after progression" in pps.unavailable_reason(no_deaths)
-    only_primary = small_patients.assign(resistance_class=small_patients["resistance_class"]
-                                         .replace("acquired", "ongoing_benefit"))
+    only_primary = small_patients.assign(
+        resistance_class=small_patients["resistance_class"].replace("acquired", "ongoing_benefit")
+    )
     assert "No patient with acquired resistance" in pps.unavailable_reason(only_primary)
 
 
 def test_bad_input_raises_clear_errors(small_patients):
-    with pytest.raises(pps.PPSInputError, match=r"lacks column\(s\) \['pps_days'\]"):
+    with pytest.raises(InputError, match=r"column 'pps_days': required column is missing") as error:
         pps.pps_analysis_set(small_patients.drop(columns=["pps_days"]))
+    (violation,) = error.value.violations
+    assert violation.table == "patients (helpers.analysis.derive.patient_table)"
     s = pps.pps_analysis_set(small_patients)
-    with pytest.raises(pps.PPSInputError, match="min_events_per_group must be >= 1"):
+    with pytest.raises(InputError, match="min_events_per_group must be >= 1"):
         pps.per_cancer_type_pps(s, min_events_per_group=0)
-    with pytest.raises(pps.PPSInputError, match="negative"):
-        pps.covariate_frame(small_patients.assign(tmb=-1.0))
-    with pytest.raises(pps.PPSInputError, match="single value"):
+    negative = small_patients.copy()
+    negative.loc[negative.index[[3, 7]], "tmb"] = -1.0
+    with pytest.raises(InputError, match=r"^covariate_frame \(1 problem\)") as error:
+        pps.covariate_frame(negative)
+    (violation,) = error.value.violations
+    assert (violation.column, violation.rule, violation.n_rows) == (
+        "tmb",
+        "must be >= 0 (mutations per Mb)",
+        2,
+    )
+    # the example rows name the patients (pseudonyms of the canonical cohort) and their values
+    assert violation.examples["patient_id"].tolist() == negative["patient_id"].iloc[[3, 7]].tolist()
+    assert violation.examples["tmb"].tolist() == [-1.0, -1.0]
+    ended_early = small_patients.copy()
+    first = ended_early.index[ended_early["pps_days"].notna()][0]
+    ended_early.loc[first, "pps_days"] = -5.0
+    with pytest.raises(InputError, match="follow-up cannot end before progression") as error:
+        pps.pps_analysis_set(ended_early)
+    assert error.value.violations[0].examples.index.tolist() == [first]
+    with pytest.raises(InputError, match="single value"):
         pps.fit_adjusted_cox(s.assign(acquired=1), "pps_months", "pps_event", "acquired")
-    with pytest.raises(pps.PPSInputError, match="benefit_months must be > 0"):
+    with pytest.raises(InputError, match="benefit_months must be > 0"):
         pps.landmark_os_set(small_patients, 0.0)
+
+
+# ------------------------------------------------------------------------------------------
+# the chapter as one call
+# ------------------------------------------------------------------------------------------
+
+
+def test_chapter_result_holds_the_tables_of_each_step(
+    small_result, small_cohort, small_patients, small_truth
+):
+    r = small_result
+    assert r.missing is None and r.available
+    s = pps.pps_analysis_set(small_patients, small_cohort.radiotherapy)
+    pd.testing.assert_frame_equal(r.analysis_set, s)
+    pd.testing.assert_frame_equal(r.attrition, pps.attrition_table(small_patients))
+    pooled = pps.pooled_pps_cox(s)
+    pd.testing.assert_frame_equal(r.pooled_hazard_ratios, pooled.hazard_ratios())
+    pd.testing.assert_frame_equal(r.per_cancer_type, pps.per_cancer_type_pps(s, 10))
+    pd.testing.assert_frame_equal(r.forest, pps.forest_table(pooled, r.per_cancer_type))
+    pd.testing.assert_frame_equal(r.sensitivity, pps.sensitivity_table(s))
+    pd.testing.assert_frame_equal(r.immortal_time, pps.immortal_time_table(small_patients, BENEFIT_MONTHS))
+    # the curves are those of the tables: pooled by class, per cancer type, OS by landmark group
+    assert list(r.curves) == list(pps.CLASS_ORDER)
+    assert r.km_summary.loc["acquired", "patients"] == int((s["acquired"] == 1).sum())
+    assert sorted(r.curves_by_cancer_type) == sorted(s["cancer_type"].unique())
+    for cancer_type, curves in r.curves_by_cancer_type.items():
+        sub = s[s["cancer_type"] == cancer_type]
+        for label, fitter in curves.items():
+            assert len(fitter.durations) == int((sub["resistance_class"] == label).sum())
+    assert list(r.landmark_curves) == list(pps.LANDMARK_GROUPS)
+    assert len(r.landmark_curves["progressed by landmark"].durations) == int(
+        (r.landmark_set["no_progression_by_landmark"] == 0).sum()
+    )
+    # the planted truth of a simulated cohort is read from its truth.json
+    assert r.planted_hr == small_truth["pps_hr"]["pooled"]
+
+
+def test_planted_truth_only_for_a_simulated_cohort_with_its_folder(small_cohort, small_cohort_path, tmp_path):
+    assert pps.planted_pps_hr(tmp_path) is None  # no truth.json
+    real = Cohort(small_cohort.tables, {**small_cohort.meta, "simulated": False})
+    assert pps.survival_after_progression(real, cohort_path=small_cohort_path).planted_hr is None
+    assert pps.survival_after_progression(small_cohort).planted_hr is None
+
+
+def test_a_cohort_without_progressions_says_so_and_computes_nothing(small_cohort, small_result):
+    courses = small_cohort.icb_courses.assign(progression_day=np.nan)
+    no_progression = Cohort({**small_cohort.tables, "icb_courses": courses}, dict(small_cohort.meta))
+    r = pps.survival_after_progression(no_progression, BENEFIT_MONTHS, 6.0)
+    assert not r.available
+    assert r.missing.startswith("This cohort records no progression days")
+    assert r.analysis_set is None and r.pooled is None and r.curves == {}
+    with pytest.raises(InputError, match="km_grid: nothing to draw: This cohort records no progression days"):
+        pps_plots.km_grid(r)
+
+
+def test_pooled_model_text_adds_the_planted_sentence_for_simulated_cohorts(small_result):
+    fit = small_result.pooled
+    text = pps_text.pooled_model_text(small_result)
+    hr = fit.exposure_hr()
+    planted = small_result.planted_hr
+    covered = "covers" if hr["ci_low"] <= planted <= hr["ci_high"] else "does NOT cover"
+    assert text.split("\n") == [
+        pps_text.covariate_sentence(fit),
+        f"Simulated cohort: the planted hazard ratio is {planted:g}; the estimate is {hr['hr']:.2f} "
+        f"(95% CI {hr['ci_low']:.2f}–{hr['ci_high']:.2f}), whose confidence interval {covered} it.",
+    ]
+    real = dataclasses.replace(small_result, planted_hr=None)
+    assert pps_text.pooled_model_text(real) == pps_text.covariate_sentence(fit)
+    assert pps_text.parameters_sentence(small_result) == "benefit window 6 months; minimum exposure 6 weeks"
 
 
 # ------------------------------------------------------------------------------------------
@@ -320,11 +465,10 @@ def test_bad_input_raises_clear_errors(small_patients):
 # ------------------------------------------------------------------------------------------
 
 
-def test_forest_figure_draws_estimates_and_planted_line(small_patients):
-    s = pps.pps_analysis_set(small_patients)
-    fit = pps.pooled_pps_cox(s)
-    forest = pps.forest_table(fit, pps.per_cancer_type_pps(s))
-    fig = pps.forest_figure(forest, planted_hr=0.62)
+def test_forest_figure_draws_estimates_and_planted_line(small_result):
+    result = dataclasses.replace(small_result, planted_hr=0.62)
+    forest = result.forest
+    fig = pps_plots.forest_figure(result, count=lambda n: f"n={n}")
     try:
         ax = fig.axes[0]
         (points,) = [line for line in ax.get_lines() if line.get_gid() == "hr_points"]
@@ -333,27 +477,48 @@ def test_forest_figure_draws_estimates_and_planted_line(small_patients):
         assert len(planted) == 1 and planted[0].get_xdata()[0] == 0.62
         labels = [t.get_text() for t in ax.get_xticklabels()]
         assert "1" in labels and not any("10^" in t or "$" in t for t in labels)
+        rows = [t.get_text() for t in ax.get_yticklabels()]
+        assert rows == [f"{r.label} (n={r.deaths} deaths)" for r in forest.itertuples()]
+        assert not fig.texts  # no "simulated data" mark here: helpers.book.figures.show adds it
+    finally:
+        plt.close(fig)
+    fig = pps_plots.forest_figure(dataclasses.replace(small_result, planted_hr=None))
+    try:
+        assert not [line for line in fig.axes[0].get_lines() if "planted" in line.get_label()]
     finally:
         plt.close(fig)
 
 
-def test_km_figures_have_one_panel_per_cancer_type(small_patients):
-    s = pps.pps_analysis_set(small_patients)
-    fig = pps.km_grid(s)
+def test_km_figures_have_one_panel_per_cancer_type(small_result):
+    s = small_result.analysis_set
+    fig = pps_plots.km_grid(small_result)
     try:
         visible = [ax for ax in fig.axes if ax.get_visible()]
         assert [ax.get_title() for ax in visible] == sorted(s["cancer_type"].unique())
         at_risk = [t.get_text() for t in visible[0].texts if t.get_gid() == "at_risk"]
         sub = s[s["cancer_type"] == visible[0].get_title()]
         assert at_risk[0] == str(int((sub["acquired"] == 1).sum()))
+        assert at_risk[5] == str(int((sub["acquired"] == 0).sum()))  # second row, at month 0
     finally:
         plt.close(fig)
-    fig = pps.immortal_time_figure(pps.landmark_os_set(small_patients, BENEFIT_MONTHS),
-                                   pps.naive_class_os_set(small_patients), BENEFIT_MONTHS)
+    fig = pps_plots.km_pooled_figure(small_result, count=lambda n: "<11" if 0 < n < 11 else str(n))
+    try:
+        at_risk = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "at_risk"]
+        expected = sv.at_risk_table(small_result.curves, pps_plots.AT_RISK_MONTHS, min_cell_count=11)
+        assert at_risk == ["<11" if pd.isna(n) else str(int(n)) for n in expected.to_numpy().ravel()]
+        assert {line.get_label() for line in fig.axes[0].get_lines()} >= {"acquired", "primary"}
+    finally:
+        plt.close(fig)
+    fig = pps_plots.immortal_time_figure(small_result)
     try:
         left, right = fig.axes
         assert "BIASED" in left.get_title()
         assert {line.get_label() for line in right.get_lines()} >= {
-            "no progression by landmark", "progressed by landmark"}
+            "no progression by landmark",
+            "progressed by landmark",
+        }
+        # the shaded immortal time spans the benefit window
+        (band,) = [p for p in left.patches if p.get_label() == "immortal time (acquired)"]
+        assert (band.get_x(), band.get_x() + band.get_width()) == (0.0, BENEFIT_MONTHS)
     finally:
         plt.close(fig)

@@ -1,32 +1,29 @@
-"""Tests for helpers.analysis.radiotherapy and the curated RT-salvage literature table.
+"""Tests for helpers.stats.meta, helpers.analysis.radiotherapy.dose and the curated literature table.
 
-- meta_proportions: conformance with R metafor 3.8-1 (../shared/reference/meta_*), hand-computed
-  escalc values for zero/full counts, DL limits, metafor's transf.ipft edge handling;
+- meta_proportions (helpers.stats.meta): conformance with R metafor 3.8-1
+  (../shared/reference/meta_*), hand-computed escalc values for zero/full counts, DL limits,
+  metafor's transf.ipft edge handling;
 - bed / eqd2: textbook values;
 - classify_modality: boundaries;
-- data/radiotherapy/rt_salvage_literature.csv: schema, vocabularies, internal arithmetic, and the
-  trials the review reports.
+- data/radiotherapy/rt_salvage_literature.csv: schema, vocabularies, internal arithmetic, the
+  trials the review reports, and every arithmetic claim its notes make, checked against the
+  table's own columns.
 """
+
 from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.analysis.radiotherapy import (
-    MODALITY_CLASSES,
-    RadiotherapyInputError,
-    bed,
-    classify_modality,
-    eqd2,
-    freeman_tukey,
-    inverse_freeman_tukey,
-    meta_proportions,
-)
+from helpers.analysis.radiotherapy import MODALITY_CLASSES, bed, classify_modality, eqd2
+from helpers.errors import InputError
+from helpers.stats.meta import freeman_tukey, inverse_freeman_tukey, meta_proportions
 
 REPO = Path(__file__).resolve().parents[1]
 LITERATURE = REPO / "data" / "radiotherapy" / "rt_salvage_literature.csv"
@@ -34,6 +31,7 @@ REL = 1e-6
 
 
 # ------------------------------------------------------------------ metafor conformance
+
 
 @pytest.fixture(scope="module")
 def meta_reference(reference_dir):
@@ -123,7 +121,7 @@ def test_single_study_and_level():
         ([], [], {}, "at least one study"),
         ([11], [10], {}, "exceed"),
         ([-1], [10], {}, "non-negative whole"),
-        ([1.5], [10], {}, "whole numbers"),
+        ([1.5], [10], {}, "whole number"),
         ([0], [0], {}, "at least one patient"),
         ([np.nan], [10], {}, "finite"),
         ([1], [10], {"transform": "arcsine"}, "transform"),
@@ -131,7 +129,7 @@ def test_single_study_and_level():
     ],
 )
 def test_meta_proportions_rejects_bad_input(events, totals, kwargs, message):
-    with pytest.raises(RadiotherapyInputError, match=message):
+    with pytest.raises(InputError, match=message):
         meta_proportions(events, totals, **kwargs)
 
 
@@ -148,10 +146,11 @@ def test_inverse_freeman_tukey_edges():
 
 # ------------------------------------------------------------------ BED / EQD2
 
+
 def test_bed_eqd2_textbook_values():
-    assert bed(50, 4) == pytest.approx(112.5)          # 12.5 Gy x 4, a/b 10
+    assert bed(50, 4) == pytest.approx(112.5)  # 12.5 Gy x 4, a/b 10
     assert eqd2(50, 4) == pytest.approx(93.75)
-    assert eqd2(60, 30) == pytest.approx(60.0)          # 2-Gy fractions are their own EQD2
+    assert eqd2(60, 30) == pytest.approx(60.0)  # 2-Gy fractions are their own EQD2
     assert eqd2(60, 30, alpha_beta=3) == pytest.approx(60.0)
     # hand-computed: 24 Gy in 3 (8 Gy): BED10 = 24 * 1.8 = 43.2, EQD2 = 43.2 / 1.2 = 36
     assert bed(24, 3) == pytest.approx(43.2)
@@ -196,36 +195,51 @@ def test_bed_eqd2_keep_input_kind():
     ],
 )
 def test_bed_rejects_bad_input(args, message):
-    with pytest.raises(RadiotherapyInputError, match=message):
+    with pytest.raises(InputError, match=message):
         bed(*args)
-    with pytest.raises(RadiotherapyInputError):
+    with pytest.raises(InputError):
         eqd2(*args)
 
 
+def test_dose_errors_list_every_broken_rule_with_example_rows():
+    totals = pd.Series([50.0, -5.0, 30.0], index=["c1", "c2", "c3"])
+    fractions = pd.Series([4.0, 5.0, 2.5], index=["c1", "c2", "c3"])
+    with pytest.raises(InputError) as caught:
+        bed(totals, fractions)
+    message = str(caught.value)
+    assert message.startswith("bed (2 problems):")
+    assert "table 'RT courses', column 'total_dose_gy': must be a positive, finite number [1 row" in message
+    assert "column 'fractions': a number of fractions must be a whole number [1 row" in message
+    # the example rows are labelled by the Series index (the course), with the offending value
+    assert re.search(r"c2\s+-5\.0", message) and re.search(r"c3\s+2\.5", message)
+    assert [v.column for v in caught.value.violations] == ["total_dose_gy", "fractions"]
+
+
 def test_series_with_different_indexes_are_refused():
-    with pytest.raises(RadiotherapyInputError, match="same index"):
+    with pytest.raises(InputError, match="same index"):
         bed(pd.Series([50.0], index=[1]), pd.Series([4], index=[2]))
 
 
 # ------------------------------------------------------------------ modality classes
 
+
 @pytest.mark.parametrize(
     "total, fractions, expected",
     [
-        (10, 5, "low_dose"),          # 2 Gy x 5: both low-dose limits, inclusive
-        (2, 4, "low_dose"),           # 0.5 Gy x 4
-        (5.6, 4, "low_dose"),         # 1.4 Gy x 4 (the review's liver case)
-        (12, 6, "conventional"),      # 2 Gy x 6: above the 10 Gy low-dose ceiling
-        (45, 30, "conventional"),     # 1.5 Gy x 30: hyperfractionated, grouped with conventional
+        (10, 5, "low_dose"),  # 2 Gy x 5: both low-dose limits, inclusive
+        (2, 4, "low_dose"),  # 0.5 Gy x 4
+        (5.6, 4, "low_dose"),  # 1.4 Gy x 4 (the review's liver case)
+        (12, 6, "conventional"),  # 2 Gy x 6: above the 10 Gy low-dose ceiling
+        (45, 30, "conventional"),  # 1.5 Gy x 30: hyperfractionated, grouped with conventional
         (60, 30, "conventional"),
-        (45, 25, "conventional"),     # 1.8 Gy
-        (66, 30, "conventional"),     # 2.2 Gy exactly (66/30 is 2.2000000000000002 in floats)
-        (46, 20, "hypofractionated"), # 2.3 Gy
-        (45, 15, "hypofractionated"), # 3 Gy
-        (3, 1, "hypofractionated"),   # single 3 Gy: per-fraction dose above the low-dose limit
-        (24.5, 5, "hypofractionated"),# 4.9 Gy x 5
-        (25, 5, "SBRT"),              # 5 Gy x 5: SBRT floor, inclusive
-        (40, 8, "SBRT"),              # 5 Gy x 8: fraction limit, inclusive
+        (45, 25, "conventional"),  # 1.8 Gy
+        (66, 30, "conventional"),  # 2.2 Gy exactly (66/30 is 2.2000000000000002 in floats)
+        (46, 20, "hypofractionated"),  # 2.3 Gy
+        (45, 15, "hypofractionated"),  # 3 Gy
+        (3, 1, "hypofractionated"),  # single 3 Gy: per-fraction dose above the low-dose limit
+        (24.5, 5, "hypofractionated"),  # 4.9 Gy x 5
+        (25, 5, "SBRT"),  # 5 Gy x 5: SBRT floor, inclusive
+        (40, 8, "SBRT"),  # 5 Gy x 8: fraction limit, inclusive
         (45, 9, "hypofractionated"),  # 5 Gy x 9: too many fractions for SBRT
         (50, 4, "SBRT"),
         (20, 1, "SBRT"),
@@ -261,12 +275,12 @@ def test_classify_modality_vectorised_and_parameters():
     ],
 )
 def test_classify_modality_rejects_bad_thresholds(kwargs, message):
-    with pytest.raises(RadiotherapyInputError, match=message):
+    with pytest.raises(InputError, match=message):
         classify_modality(50, 4, **kwargs)
 
 
 def test_classify_modality_rejects_bad_doses():
-    with pytest.raises(RadiotherapyInputError, match="fractions"):
+    with pytest.raises(InputError, match="fractions"):
         classify_modality(50, 0)
 
 
@@ -282,9 +296,26 @@ VOCAB = {
     "response_unit": {"patient", "lesion", "unclear", ""},
     "response_scope": {"overall", "in_field", "out_of_field", ""},
 }
-REQUIRED = ["study_id", "source", "design", "setting", "response_unit", "ici", "n", "tumour",
-            "rt_modality", "dose_fractions", "total_dose_gy", "fractions", "orr_events", "orr_n",
-            "orr_pct_reported", "pfs", "os", "note"]
+REQUIRED = [
+    "study_id",
+    "source",
+    "design",
+    "setting",
+    "response_unit",
+    "ici",
+    "n",
+    "tumour",
+    "rt_modality",
+    "dose_fractions",
+    "total_dose_gy",
+    "fractions",
+    "orr_events",
+    "orr_n",
+    "orr_pct_reported",
+    "pfs",
+    "os",
+    "note",
+]
 
 
 @pytest.fixture(scope="module")
@@ -304,8 +335,18 @@ def test_literature_schema_and_vocabularies(literature):
     for column, allowed in VOCAB.items():
         bad = set(literature[column]) - allowed
         assert not bad, f"{column}: values outside the vocabulary: {bad}"
-    for column in ["n", "total_dose_gy", "fractions", "dose_per_fraction_gy", "orr_events",
-                   "orr_n", "orr_pct_reported", "dcr_pct_reported", "table2_row", "ref_no"]:
+    for column in [
+        "n",
+        "total_dose_gy",
+        "fractions",
+        "dose_per_fraction_gy",
+        "orr_events",
+        "orr_n",
+        "orr_pct_reported",
+        "dcr_pct_reported",
+        "table2_row",
+        "ref_no",
+    ]:
         _num(literature[column])  # raises if any non-numeric text
     for column in ["n", "fractions", "orr_events", "orr_n", "table2_row", "ref_no"]:
         values = _num(literature[column]).dropna()
@@ -408,7 +449,8 @@ def test_literature_contains_the_named_trials(literature):
     assert sorted(_num(welsh["orr_pct_reported"]).astype(int)) == [10, 17, 25, 33, 38]
     assert set(welsh["rt_modality"]) == {"none", "SBRT", "hypofractionated", "conventional"}
     assert set(welsh.loc[welsh["orr_pct_reported"].isin(["33", "17"]), "setting"]) == {
-        "salvage_after_icb_failure"}
+        "salvage_after_icb_failure"
+    }
     icepac = literature.loc["kwan2022_icepac"]
     assert (icepac["orr_pct_reported"], icepac["dcr_pct_reported"]) == ("31", "48")
     assert (icepac["total_dose_gy"], icepac["fractions"]) == ("20", "1")
@@ -417,25 +459,161 @@ def test_literature_contains_the_named_trials(literature):
     assert npc["rt_modality"] == "SBRT" and npc["os"] == "2-year OS 71.0%"
     pooled = literature.loc["theelen2021_pooled_pembro_rt"]
     assert "HR 0.67" in pooled["pfs"] and pooled["setting"] == "rt_with_icb_naive"
-    for case in ["postow2012_melanoma_case", "slovin2013_mcrpc_ipi_rt", "bloom2019_merkel_case",
-                 "patel2021_melanoma_liver_case", "patel2021_oropharynx_case",
-                 "menon2019_flhcc_case", "kong2022_prag", "kwon2014_ca184043"]:
+    for case in [
+        "postow2012_melanoma_case",
+        "slovin2013_mcrpc_ipi_rt",
+        "bloom2019_merkel_case",
+        "patel2021_melanoma_liver_case",
+        "patel2021_oropharynx_case",
+        "menon2019_flhcc_case",
+        "kong2022_prag",
+        "kwon2014_ca184043",
+    ]:
         assert case in literature.index
 
 
-def test_literature_note_arithmetic():
-    """The arithmetic the notes rely on (so a typo in a note's claim fails here)."""
-    def fractions_rounding_to(pct, max_n, digits):
-        return [(k, n) for n in range(1, max_n + 1) for k in range(n + 1)
-                if round(100 * k / n, digits) == pct]
-    assert fractions_rounding_to(13.2, 50, 1) == [(5, 38)]          # PRaG: not k/50
-    assert not [f for f in fractions_rounding_to(31, 41, 0) if f[1] == 41]   # ICE-PAC ORR
-    assert not [f for f in fractions_rounding_to(48, 41, 0) if f[1] == 41]   # ICE-PAC DCR
-    assert [f for f in fractions_rounding_to(19.7, 76, 1) if f[1] == 76] == [(15, 76)]
-    assert [f for f in fractions_rounding_to(41.7, 72, 1) if f[1] == 72] == [(30, 72)]
-    assert round(100 * 5 / 7, 1) != 71.0
-    assert (30 / 42) / (15 / 61) == pytest.approx(2.90, abs=0.005)  # crude OR vs reported 2.96
-    # Table 2 read as totals: 27 Gy/9 fractions is 3 Gy per fraction (hypofractionated, not
-    # conventional); 5 Gy/3 fractions would be low-dose, not SBRT
-    assert classify_modality(27, 9) == "hypofractionated"
-    assert classify_modality(5, 3) == "low_dose"
+def _fractions_rounding_to(pct: float, max_n: int, digits: int) -> list[tuple[int, int]]:
+    """Every k/n with n <= max_n whose percentage rounds to ``pct`` at ``digits`` decimals."""
+    return [(k, n) for n in range(1, max_n + 1) for k in range(n + 1) if round(100 * k / n, digits) == pct]
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+#: Every "k/n = x%" (or "x% = k/n") the notes state, by row: read by hand from the notes and
+#: checked by hand (6/50 = 12, 7/50 = 14, 12/41 = 29.27, 13/41 = 31.71, 19/41 = 46.34,
+#: 20/41 = 48.78, 30/72 = 41.667, 15/76 = 19.737, 5/7 = 71.43, 1/8 = 12.5, 3/8 = 37.5, 6/7 = 85.71).
+NOTE_PERCENTAGES = {
+    ("t2r06_kong2022_prag", 6, 50, "12"),
+    ("t2r06_kong2022_prag", 7, 50, "14"),
+    ("t2r08_kwan2022_icepac", 12, 41, "29.3"),
+    ("t2r08_kwan2022_icepac", 13, 41, "31.7"),
+    ("t2r08_kwan2022_icepac", 19, 41, "46.3"),
+    ("t2r08_kwan2022_icepac", 20, 41, "48.8"),
+    ("theelen2021_pooled_pembro_rt", 30, 72, "41.67"),
+    ("theelen2021_pooled_pembro_alone", 15, 76, "19.74"),
+    ("lin2022_npc_sbrt", 5, 7, "71.4"),
+    ("lin2022_npc_sbrt", 6, 7, "85.7"),
+    ("lin2022_npc_pd1_alone", 1, 8, "12.5"),
+    ("lin2022_npc_pd1_alone", 3, 8, "37.5"),
+}
+
+#: Every "d Gy (per fraction) = total/fractions" the notes state (1.4 x 4 = 5.6, 12.5 x 4 = 50,
+#: 3 x 15 = 45, 1.8 x 25 = 45).
+NOTE_DOSES = {
+    ("t2r02_patel2021_ipinivo_ldrt", "1.4", "5.6", 4),
+    ("welsh2020_pembro_sbrt", "12.5", "50", 4),
+    ("welsh2020_pembro_hypofx", "3", "45", 15),
+    ("bloom2019_merkel_case", "1.8", "45", 25),
+}
+
+
+def test_literature_note_arithmetic(literature):
+    """Every fraction, percentage and dose the notes of the table state is right."""
+    notes = literature["note"]
+    found = set()
+    for study, note in notes.items():
+        for k, n, pct in re.findall(r"(\d+)/(\d+) = (\d+(?:\.\d+)?)%", note):
+            found.add((study, int(k), int(n), pct))
+        for pct, k, n in re.findall(r"(\d+(?:\.\d+)?)% \(?= (\d+)/(\d+)", note):
+            found.add((study, int(k), int(n), pct))
+    assert found == NOTE_PERCENTAGES  # a new claim must be added here (and checked by hand)
+    for study, k, n, pct in found:
+        assert round(100 * k / n, _decimals(pct)) == float(pct), (study, k, n, pct)
+
+    doses = set()
+    for study, note in notes.items():
+        for per_fraction, total, fractions in re.findall(
+            r"(\d+(?:\.\d+)?) Gy(?: per fraction)? = (\d+(?:\.\d+)?)/(\d+)", note
+        ):
+            doses.add((study, per_fraction, total, int(fractions)))
+    assert doses == NOTE_DOSES
+    for study, per_fraction, total, fractions in doses:
+        assert float(total) / fractions == pytest.approx(float(per_fraction)), study
+
+    # "the only k/n": the printed percentage of the row has exactly one k/n, and it is the row's
+    # counts (30/72 for 41.7%, 15/76 for 19.7%, 1/8 for 12.5%, 6/7 for 85.7%)
+    only = {s: int(n) for s, note in notes.items() for n in re.findall(r"the only k/(\d+)", note)}
+    assert only == {
+        "theelen2021_pooled_pembro_rt": 72,
+        "theelen2021_pooled_pembro_alone": 76,
+        "lin2022_npc_pd1_alone": 8,
+        "lin2022_npc_sbrt": 7,
+    }
+    for study, n in only.items():
+        row = literature.loc[study]
+        pct = row["orr_pct_reported"]
+        matches = [f for f in _fractions_rounding_to(float(pct), n, _decimals(pct)) if f[1] == n]
+        assert matches == [(int(row["orr_events"]), int(row["orr_n"]))], study
+
+
+def test_literature_notes_explain_the_counts_that_cannot_be_derived(literature):
+    """Where a note says no counts can be derived, the table's n and percentage prove it."""
+    # PRaG: 13.2% of n = 50 is no k/50; among denominators up to 50 only 5/38 rounds to 13.2%
+    prag = literature.loc["t2r06_kong2022_prag"]
+    pct, n = float(prag["orr_pct_reported"]), int(prag["n"])
+    assert (pct, n) == (13.2, 50) and prag["orr_events"] == ""
+    assert _fractions_rounding_to(pct, n, 1) == [(5, 38)]
+    assert "only 5/38 rounds to 13.2%" in prag["note"]
+    # ICE-PAC: n = 41 in Table 2; neither the ORR of 31% nor the text's DCR of 48% is a k/41
+    icepac_t2, icepac = literature.loc["t2r08_kwan2022_icepac"], literature.loc["kwan2022_icepac"]
+    n = int(icepac_t2["n"])
+    assert n == 41 and icepac_t2["orr_events"] == icepac["orr_events"] == ""
+    for printed in (icepac_t2["orr_pct_reported"], icepac["orr_pct_reported"], icepac["dcr_pct_reported"]):
+        assert not [f for f in _fractions_rounding_to(float(printed), n, 0) if f[1] == n], printed
+    # Lin (Table 2): 85.7% of n = 8 is not a whole number (6.856); the counts are 6/7 in the text row
+    lin_t2, lin = literature.loc["t2r09_lin2022_npc"], literature.loc["lin2022_npc_sbrt"]
+    assert float(lin_t2["orr_pct_reported"]) * int(lin_t2["n"]) / 100 == pytest.approx(6.856)
+    assert lin_t2["orr_events"] == "" and (lin["orr_events"], lin["orr_n"]) == ("6", "7")
+    # Lin: the 2-year OS of 71.0% is not a multiple of 1/7 (5/7 = 71.4%)
+    os_pct = float(re.search(r"(\d+\.\d)%", lin["os"]).group(1))
+    assert os_pct == 71.0 and not [f for f in _fractions_rounding_to(os_pct, 7, 1) if f[1] == 7]
+    # Welsh (Table 2): 38% is one arm of a three-arm n = 100, so 38/100 would be wrong
+    welsh = literature.loc["t2r05_welsh2020"]
+    assert (welsh["n"], welsh["orr_pct_reported"], welsh["orr_events"]) == ("100", "38", "")
+    assert "38/100 would be wrong" in welsh["note"]
+    # Theelen: the crude odds ratio of the table's counts, (30/42) / (15/61) = 1830/630 = 2.905,
+    # is the 2.90 of the note, beside the reported (model-based) 2.96
+    rt_arm, control = (
+        literature.loc["theelen2021_pooled_pembro_rt"],
+        literature.loc["theelen2021_pooled_pembro_alone"],
+    )
+    k1, n1, k0, n0 = (
+        int(v) for v in (rt_arm["orr_events"], rt_arm["orr_n"], control["orr_events"], control["orr_n"])
+    )
+    crude = (k1 / (n1 - k1)) / (k0 / (n0 - k0))
+    assert crude == pytest.approx(1830 / 630) and f"{crude:.2f}" == "2.90"
+    assert "crude odds ratio is 2.90 (reported 2.96" in rt_arm["note"]
+    # a single patient cannot have an ORR strictly between 0 and 100%: such rows have unit
+    # "unclear" and say so (Table 2 rows 1-3: 25%, 42%, 15% for n = 1)
+    pct = pd.to_numeric(literature["orr_pct_reported"].replace("", np.nan))
+    single = literature[(literature["n"] == "1") & pct.gt(0) & pct.lt(100)]
+    assert sorted(single.index) == [
+        "t2r01_patel2021_pembro_ldrt",
+        "t2r02_patel2021_ipinivo_ldrt",
+        "t2r03_patel2021_pembro_ldrt",
+    ]
+    assert (single["response_unit"] == "unclear").all()
+    assert single["note"].str.contains("impossible as a patient-level rate for n = 1").all()
+
+
+def test_literature_notes_on_table2_doses_read_as_totals(literature):
+    """Table 2 cells that would contradict their modality label if read as totals are left blank."""
+    for study, label, as_total in [
+        ("t2r10_bloom2019_merkel", "conventional", "hypofractionated"),  # 27 Gy/9: 3 Gy per fraction
+        ("t2r06_kong2022_prag", "SBRT", "low_dose"),  # 5 Gy/3: 1.7 Gy per fraction, 5 Gy in total
+    ]:
+        row = literature.loc[study]
+        total, fractions = (
+            float(v) for v in re.fullmatch(r"(\d+) Gy/(\d+) fractions", row["dose_fractions"]).groups()
+        )
+        assert row["rt_modality"] == label and row["total_dose_gy"] == "", study
+        assert classify_modality(total, fractions) == as_total, study
+        assert "total left blank" in row["note"], study
+    assert (
+        "hypofractionated by the review's own > 2.5 Gy definition"
+        in literature.loc["t2r10_bloom2019_merkel", "note"]
+    )
+    assert "(1.7 Gy per fraction, low-dose)" in literature.loc["t2r06_kong2022_prag", "note"]
+    assert 5 / 3 == pytest.approx(1.7, abs=0.05) and 27 / 9 == 3

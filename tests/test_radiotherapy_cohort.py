@@ -1,30 +1,42 @@
-"""Tests of the radiotherapy-salvage chapter's analyses (helpers.analysis.radiotherapy, second half).
+"""Tests of the radiotherapy-salvage chapter's analyses (helpers.analysis.radiotherapy).
 
 - literature: which rows are shown, duplicated or poolable in the curated table; pooling of
   comparable subgroups reproduces metafor (reference values in ../shared/reference/);
 - cohort: course timing, BED/EQD2 groups, the post-progression table (immortal time handled at
-  the exposure start), response tables (NE excluded and counted, exact intervals);
+  the exposure start), response tables (NE excluded and counted, hand-checked Clopper–Pearson
+  intervals); the chapter's result for a cohort (its landmark set, its ``missing`` sentence)
+  and its figures;
 - recovery of the planted truths on the default simulated cohort: the adjusted time-varying RT
   hazard ratio covers the planted one, the naive comparison is more favourable to RT than the
   truth, and the in-field dose-response slope covers the planted slope.
 """
+
 from __future__ import annotations
 
 import json
 import re
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from scipy import stats
 
 from helpers.analysis import derive
 from helpers.analysis import radiotherapy as rt
+from helpers.book.sentences import radiotherapy as rt_text
+from helpers.data.cohort import Cohort
+from helpers.errors import InputError
+from helpers.plots import radiotherapy as rt_plots
+from helpers.stats.meta import meta_proportions
+from helpers.units import DAYS_PER_MONTH
 
 REL = 1e-6
 
 
 # ------------------------------------------------------------------ (a) literature
+
 
 @pytest.fixture(scope="module")
 def literature() -> pd.DataFrame:
@@ -34,13 +46,15 @@ def literature() -> pd.DataFrame:
 def test_literature_rows_shown_duplicated_and_poolable(literature):
     rows = rt.literature_response_rows(literature).set_index("study_id")
     # the review's only patient-level response counts of RT arms (README, 'Which rows are poolable')
-    assert set(rows.index[rows["poolable"]]) == {"lin2022_npc_sbrt",
-                                                 "theelen2021_pooled_pembro_rt"}
+    assert set(rows.index[rows["poolable"]]) == {"lin2022_npc_sbrt", "theelen2021_pooled_pembro_rt"}
     # Table 2 rows repeating a text result are not shown twice; single-patient "ORRs" not at all
     for study in ("t2r05_welsh2020", "t2r08_kwan2022_icepac", "t2r09_lin2022_npc"):
         assert not rows.loc[study, "shown"] and "duplicate" in rows.loc[study, "reason"]
-    for study in ("t2r01_patel2021_pembro_ldrt", "t2r02_patel2021_ipinivo_ldrt",
-                  "t2r03_patel2021_pembro_ldrt"):
+    for study in (
+        "t2r01_patel2021_pembro_ldrt",
+        "t2r02_patel2021_ipinivo_ldrt",
+        "t2r03_patel2021_pembro_ldrt",
+    ):
         assert not rows.loc[study, "shown"] and "unclear" in rows.loc[study, "reason"]
     # PRaG is only in Table 2 (13.2% of an unknown subset): shown without counts
     assert rows.loc["t2r06_kong2022_prag", "shown"]
@@ -63,31 +77,81 @@ def test_nothing_in_the_review_is_poolable(literature):
     assert pooled["status"].str.startswith("shown, not pooled").all()
     assert pooled["pooled_logit"].isna().all()
     assert set(pooled["setting"]) == {"salvage_after_icb_failure", "rt_with_icb_naive"}
-    statement = rt.literature_statement(rt.literature_response_rows(literature), pooled)
+    statement = rt_text.literature_statement(rt.literature_analysis())
     assert "nothing is pooled" in statement and "2 with counts" in statement
+    # 8 RT arms shown: salvage 33%, 17%, 6/7 = 86%, PRaG 13.2%; with ICB 30/72 = 42%, 38%, 10%, ICE-PAC 31%
+    assert statement.startswith("8 RT arm(s) report a patient-level response figure, 2 with counts;")
+    assert "salvage after ICB failure report objective responses from 13% to 86% (4 arm(s))" in statement
+    assert "ICB-naive patients report objective responses from 10% to 42% (4 arm(s))" in statement
 
 
 def _synthetic_literature(counts: pd.DataFrame) -> pd.DataFrame:
     """metafor's five reference series as salvage RT arms (A-C SBRT, D-E conventional), plus
     rows that must never be pooled: a lesion-level row, an ICB-alone arm, a Table 2 row, a row
     of the other setting."""
-    base = {"record_type": "text", "source": "X, et al. 2020, J (ref. 1)", "setting":
-            "salvage_after_icb_failure", "arm": "RT", "arm_role": "rt", "linked_ids": "",
-            "response_unit": "patient", "response_scope": "overall", "orr_pct_reported": np.nan,
-            "n": np.nan}
+    base = {
+        "record_type": "text",
+        "source": "X, et al. 2020, J (ref. 1)",
+        "setting": "salvage_after_icb_failure",
+        "arm": "RT",
+        "arm_role": "rt",
+        "linked_ids": "",
+        "response_unit": "patient",
+        "response_scope": "overall",
+        "orr_pct_reported": np.nan,
+        "n": np.nan,
+    }
     rows = []
     for study, events, n in counts[["study", "events", "n"]].itertuples(index=False):
-        rows.append({**base, "study_id": f"s_{study}", "orr_events": float(events),
-                     "orr_n": float(n), "rt_modality": "SBRT" if study in "ABC" else
-                     "conventional"})
-    rows.append({**base, "study_id": "lesion", "orr_events": 3.0, "orr_n": 9.0,
-                 "rt_modality": "SBRT", "response_unit": "lesion"})
-    rows.append({**base, "study_id": "icb_arm", "orr_events": 2.0, "orr_n": 20.0,
-                 "rt_modality": "none", "arm_role": "icb_alone"})
-    rows.append({**base, "study_id": "table2", "orr_events": 4.0, "orr_n": 10.0,
-                 "rt_modality": "SBRT", "record_type": "table2"})
-    rows.append({**base, "study_id": "naive", "orr_events": 5.0, "orr_n": 10.0,
-                 "rt_modality": "SBRT", "setting": "rt_with_icb_naive"})
+        rows.append(
+            {
+                **base,
+                "study_id": f"s_{study}",
+                "orr_events": float(events),
+                "orr_n": float(n),
+                "rt_modality": "SBRT" if study in "ABC" else "conventional",
+            }
+        )
+    rows.append(
+        {
+            **base,
+            "study_id": "lesion",
+            "orr_events": 3.0,
+            "orr_n": 9.0,
+            "rt_modality": "SBRT",
+            "response_unit": "lesion",
+        }
+    )
+    rows.append(
+        {
+            **base,
+            "study_id": "icb_arm",
+            "orr_events": 2.0,
+            "orr_n": 20.0,
+            "rt_modality": "none",
+            "arm_role": "icb_alone",
+        }
+    )
+    rows.append(
+        {
+            **base,
+            "study_id": "table2",
+            "orr_events": 4.0,
+            "orr_n": 10.0,
+            "rt_modality": "SBRT",
+            "record_type": "table2",
+        }
+    )
+    rows.append(
+        {
+            **base,
+            "study_id": "naive",
+            "orr_events": 5.0,
+            "orr_n": 10.0,
+            "rt_modality": "SBRT",
+            "setting": "rt_with_icb_naive",
+        }
+    )
     return pd.DataFrame(rows)
 
 
@@ -109,7 +173,7 @@ def test_pooling_matches_metafor(reference_dir):
     assert every["ci_high_ft"] == pytest.approx(expected["ft_ci95"][1], rel=REL)
     # SBRT: three studies, pooled exactly as meta_proportions pools them
     sbrt = salvage.loc["SBRT"]
-    direct = rt.meta_proportions(counts["events"][:3], counts["n"][:3], "logit")
+    direct = meta_proportions(counts["events"][:3], counts["n"][:3], "logit")
     assert sbrt["k"] == 3 and sbrt["pooled_logit"] == pytest.approx(direct.pooled, rel=1e-12)
     # conventional: two studies, shown not pooled; the other setting: one study
     assert salvage.loc["conventional", "status"] == "shown, not pooled (k = 2 < 3)"
@@ -119,48 +183,61 @@ def test_pooling_matches_metafor(reference_dir):
 
 
 def test_literature_bad_input(tmp_path, literature):
-    with pytest.raises(KeyError, match="orr_events"):
+    with pytest.raises(InputError, match="column 'orr_events': required column is missing"):
         rt.pool_literature(literature.drop(columns=["orr_events"]))
-    with pytest.raises(rt.RadiotherapyInputError, match="min_studies"):
+    with pytest.raises(InputError, match="min_studies"):
         rt.pool_literature(literature, min_studies=1)
     broken = pd.read_csv(rt.LITERATURE_PATH, dtype=str, keep_default_na=False)
     broken.loc[0, "orr_n"] = "seven"
+    broken.loc[2, "orr_events"] = "1"  # without orr_n
     path = tmp_path / "broken.csv"
     broken.to_csv(path, index=False)
-    with pytest.raises(rt.RadiotherapyInputError, match="'orr_n'.*non-numeric"):
+    with pytest.raises(InputError, match="table 'broken.csv', column 'orr_n': must be a number") as caught:
         rt.load_literature(path)
+    # the example row is the file's line 2 (the header is line 1), with its study and value
+    assert re.search(r"\n\s+2\s+t2r01_patel2021_pembro_ldrt\s+seven", str(caught.value))
+    broken.loc[0, "orr_n"] = ""
+    broken.to_csv(path, index=False)
+    with pytest.raises(InputError, match="orr_events and orr_n must be given together") as caught:
+        rt.load_literature(path)
+    assert re.search(r"\n\s+4\s+t2r03_patel2021_pembro_ldrt", str(caught.value))
     with pytest.raises(FileNotFoundError):
         rt.load_literature(tmp_path / "absent.csv")
 
 
 # ------------------------------------------------------------------ (b) cohort, hand-made
 
+
 def _patients() -> pd.DataFrame:
     """Four patients; P1-P3 progressed on day 100, P4 never did."""
-    return pd.DataFrame({
-        "patient_id": ["P1", "P2", "P3", "P4"],
-        "cancer_type": ["NSCLC", "NSCLC", "Melanoma", "NSCLC"],
-        "progression_day": [100.0, 100.0, 100.0, np.nan],
-        "pps_days": [200.0, 50.0, 0.0, np.nan],
-        "pps_event": [True, True, False, np.nan],
-        "resistance_class": ["acquired", "primary", "not_evaluable", "ongoing_benefit"],
-        "ecog": [0.0, 2.0, 1.0, 1.0],
-        "age_at_icb": [60.0, 70.0, 55.0, 65.0],
-        "sex": ["male", "female", "male", "female"],
-        "line": [1.0, 2.0, 1.0, 1.0],
-        "tmb": [0.0, 7.0, np.nan, 3.0],
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": ["P1", "P2", "P3", "P4"],
+            "cancer_type": ["NSCLC", "NSCLC", "Melanoma", "NSCLC"],
+            "progression_day": [100.0, 100.0, 100.0, np.nan],
+            "pps_days": [200.0, 50.0, 0.0, np.nan],
+            "pps_event": [True, True, False, np.nan],
+            "resistance_class": ["acquired", "primary", "not_evaluable", "ongoing_benefit"],
+            "ecog": [0.0, 2.0, 1.0, 1.0],
+            "age_at_icb": [60.0, 70.0, 55.0, 65.0],
+            "sex": ["male", "female", "male", "female"],
+            "line": [1.0, 2.0, 1.0, 1.0],
+            "tmb": [0.0, 7.0, np.nan, 3.0],
+        }
+    )
 
 
 def _radiotherapy() -> pd.DataFrame:
-    return pd.DataFrame({
-        "patient_id": ["P1", "P1", "P1", "P1", "P2", "P4"],
-        "start_day": [-300.0, 40.0, 160.0, 130.0, 150.0, 20.0],
-        "total_dose_gy": [60.0, 30.0, 50.0, 8.0, 20.0, 4.0],
-        "fractions": [30, 10, 4, 1, 5, 4],
-        "in_field_response": ["PR", "SD", "CR", "NE", "PD", None],
-        "out_of_field_response": [None, None, "PR", "NE", None, None],
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P1", "P1", "P2", "P4"],
+            "start_day": [-300.0, 40.0, 160.0, 130.0, 150.0, 20.0],
+            "total_dose_gy": [60.0, 30.0, 50.0, 8.0, 20.0, 4.0],
+            "fractions": [30, 10, 4, 1, 5, 4],
+            "in_field_response": ["PR", "SD", "CR", "NE", "PD", None],
+            "out_of_field_response": [None, None, "PR", "NE", None, None],
+        }
+    )
 
 
 def test_course_timing_dose_and_first_exposure():
@@ -187,8 +264,12 @@ def test_course_timing_dose_and_first_exposure():
     timing = rt.rt_timing_table(courses)
     assert timing["courses"].tolist() == [1, 2, 3] and timing["patients"].tolist() == [1, 2, 2]
     # an edge belongs to the group above it
-    edge = rt.rt_courses(pd.DataFrame({"patient_id": ["P1"], "start_day": [150.0],
-                                       "total_dose_gy": [20.0], "fractions": [10]}), _patients())
+    edge = rt.rt_courses(
+        pd.DataFrame(
+            {"patient_id": ["P1"], "start_day": [150.0], "total_dose_gy": [20.0], "fractions": [10]}
+        ),
+        _patients(),
+    )
     assert edge.loc[0, "eqd2_gy"] == pytest.approx(20.0) and edge.loc[0, "eqd2_group"] == "20–50 Gy"
 
 
@@ -213,6 +294,7 @@ def test_too_few_exposed_deaths_are_reported_not_fitted():
     result = rt.rt_survival_analysis(data)
     assert result.estimates["hr"].isna().all() and len(result.estimates) == 6
     assert "not estimated" in result.notes[0]
+    assert result.missing == result.notes[0] and not result.available
     assert result.primary.empty
 
 
@@ -234,31 +316,71 @@ def test_response_by_group_counts_ne_and_exact_intervals():
     assert np.isnan(masked.loc[("in-field", "≥ 50 Gy"), "ORR %"])
     assert np.isnan(masked.loc[("in-field", "≥ 50 Gy"), "CI high %"])
     assert masked.loc[("in-field", "≥ 50 Gy"), "responses"] == 1  # counts: reporting suppresses
-    # Clopper-Pearson: scipy's independent implementation
-    for events, n in [(6, 7), (0, 11), (30, 72), (11, 11)]:
-        ci = stats.binomtest(events, n).proportion_ci(0.95, method="exact")
-        assert rt.exact_binomial_ci(events, n) == pytest.approx((ci.low, ci.high), rel=1e-9)
+    # exact (Clopper-Pearson) 95% interval of 1/1: [0.025, 1] (lower bound p solves p^1 = 0.025);
+    # of 0/1: [0, 0.975]
+    assert (high["CI low %"], high["CI high %"]) == (pytest.approx(2.5), 100.0)
+    assert (mid["CI low %"], mid["CI high %"]) == (0.0, pytest.approx(97.5))
+    assert np.isnan(low["CI low %"]) and np.isnan(low["CI high %"])  # nothing evaluable
+
+
+def test_response_intervals_are_clopper_pearson():
+    """Hand-derived exact intervals: x = n gives [(a/2)^(1/n), 1]; 0 of n gives [0, 1 - (a/2)^(1/n)];
+    6/7 has upper bound 0.975^(1/7) (P(X <= 6) = 1 - p^7) and lower bound p with
+    P(X >= 6) = 7 p^6 (1 - p) + p^7 = 0.025."""
+    groups = {"6 of 7": ["CR"] * 6 + ["PD"], "11 of 11": ["PR"] * 11, "0 of 11": ["SD"] * 6 + ["PD"] * 5}
+    courses = pd.DataFrame(
+        [
+            {"timing": rt.RT_TIMINGS[2], "eqd2_group": g, "in_field_response": r}
+            for g, rs in groups.items()
+            for r in rs
+        ]
+        + [
+            {"timing": rt.RT_TIMINGS[0], "eqd2_group": "11 of 11", "in_field_response": "PD"}
+        ]  # not after progression
+    )
+    table = rt.response_by_group(courses).set_index("group")
+    assert table["evaluable"].to_dict() == {"0 of 11": 11, "11 of 11": 11, "6 of 7": 7}
+    assert table.loc["11 of 11", "CI low %"] == pytest.approx(100 * 0.025 ** (1 / 11), rel=1e-9)  # 71.51
+    assert table.loc["11 of 11", "CI high %"] == 100.0
+    assert table.loc["0 of 11", "CI low %"] == 0.0
+    assert table.loc["0 of 11", "CI high %"] == pytest.approx(
+        100 * (1 - 0.025 ** (1 / 11)), rel=1e-9
+    )  # 28.49
+    assert table.loc["6 of 7", "CI high %"] == pytest.approx(100 * 0.975 ** (1 / 7), rel=1e-9)  # 99.64
+    p = table.loc["6 of 7", "CI low %"] / 100
+    assert 7 * p**6 * (1 - p) + p**7 == pytest.approx(0.025, rel=1e-8)
+    assert p == pytest.approx(0.4213, abs=1e-4)  # published: 6/7 = 85.7% (42.1-99.6)
+    # at 90%, the bound of 11/11 is 0.05^(1/11)
+    ninety = rt.response_by_group(courses, level=0.90).set_index("group")
+    assert ninety.loc["11 of 11", "CI low %"] == pytest.approx(100 * 0.05 ** (1 / 11), rel=1e-9)
 
 
 def test_cohort_helpers_reject_bad_input():
-    with pytest.raises(KeyError, match="progression_day"):
+    with pytest.raises(
+        InputError, match="table 'patients', column 'progression_day': required column is missing"
+    ):
         rt.rt_courses(_radiotherapy(), _patients().drop(columns=["progression_day"]))
-    stranger = _radiotherapy().assign(patient_id="P9")
-    with pytest.raises(rt.RadiotherapyInputError, match="missing from the patient table"):
+    stranger = _radiotherapy().assign(patient_id=["P1", "P9", "P1", "P1", "P2", "P4"])
+    with pytest.raises(
+        InputError, match="column 'patient_id': the patient must be in the patient table"
+    ) as caught:
         rt.rt_courses(stranger, _patients())
-    with pytest.raises(rt.RadiotherapyInputError, match="start_day is missing"):
+    assert "[1 row" in str(caught.value) and re.search(r"\n\s+1\s+40\.0\s+P9", str(caught.value))
+    with pytest.raises(InputError, match="column 'start_day': must be a number") as caught:
         rt.rt_courses(_radiotherapy().assign(start_day=np.nan), _patients())
-    with pytest.raises(rt.RadiotherapyInputError, match="strictly increasing"):
+    assert "[6 rows" in str(caught.value)
+    with pytest.raises(InputError, match="strictly increasing"):
         rt.rt_courses(_radiotherapy(), _patients(), eqd2_edges_gy=(50.0, 20.0))
     courses = rt.rt_courses(_radiotherapy(), _patients())
-    with pytest.raises(rt.RadiotherapyInputError, match="outside CR/PR/SD/PD/NE"):
+    with pytest.raises(InputError, match="column 'in_field_response': must be one of CR, PR, SD, PD, NE"):
         rt.response_by_group(courses.assign(in_field_response="good"))
     data = rt.post_progression_table(_patients(), courses)
-    with pytest.raises(rt.RadiotherapyInputError, match="landmark_days"):
+    with pytest.raises(InputError, match="landmark_days"):
         rt.rt_survival_analysis(data, landmark_days=0)
 
 
 # ------------------------------------------------------------------ recovery of planted truths
+
 
 @pytest.fixture(scope="module")
 def default_analysis(default_cohort):
@@ -313,3 +435,91 @@ def test_in_field_dose_response_recovers_the_planted_slope(default_analysis, def
     post = courses[courses["timing"] == "after progression"]
     assert (post["days_from_progression"] >= 0).all()
     assert default_truth["rt"]["n_progressors_with_rt"] == int(post["patient_id"].nunique())
+
+
+# ------------------------------------------------------------------ the chapter's result and figures
+
+
+@pytest.fixture(scope="module")
+def small_result(small_cohort, small_cohort_path):
+    return rt.cohort_analysis(small_cohort, cohort_path=small_cohort_path)
+
+
+def test_cohort_result_landmark_set_keeps_those_alive_at_the_landmark(small_result, small_truth):
+    assert small_result.available and small_result.survival.available
+    landmark_days = 3 * DAYS_PER_MONTH
+    assert small_result.landmark_days == landmark_days
+    pps, marked = small_result.post_progression, small_result.landmark_set
+    # alive and followed beyond the landmark, clock restarted there, grouped by RT at or before it
+    alive = pps[pps["pps_days"] > landmark_days]
+    assert list(marked["patient_id"]) == list(alive["patient_id"]) and 0 < len(marked) < len(pps)
+    np.testing.assert_array_equal(marked["pps_days"], alive["pps_days"] - landmark_days)
+    np.testing.assert_array_equal(marked["rt_by_landmark"], (alive["rt_day"] <= landmark_days).astype(int))
+    # RT after the landmark, or never, is "no RT by the landmark"; RT by then is always ever_rt
+    later = alive["rt_day"].isna() | (alive["rt_day"] > landmark_days)
+    assert (marked.loc[later.to_numpy(), "rt_by_landmark"] == 0).all()
+    assert (alive.loc[(marked["rt_by_landmark"] == 1).to_numpy(), "ever_rt"] == 1).all()
+    attrition = marked.attrs["landmark"]
+    assert (attrition["n_input"], attrition["n_kept"]) == (len(pps), len(marked))
+    # the adjusted landmark model uses the complete cases of the same set
+    landmark_row = small_result.survival.estimates.set_index("model").loc[
+        "landmark 3 months: RT by then vs not"
+    ]
+    assert landmark_row["n_patients"] <= len(marked)
+    assert small_result.planted_hr == small_truth["rt"]["hr"]
+    # the tables of the result add up
+    courses = small_result.courses
+    assert small_result.timing["courses"].sum() == len(courses)
+    post = courses[courses["timing"] == rt.RT_TIMINGS[2]]
+    assert small_result.modality_by_eqd2_group.to_numpy().sum() == len(post)
+    assert small_result.modalities.loc["all", "courses"] == len(post)
+    by_dose = small_result.response_by_eqd2_group
+    assert (by_dose["evaluable"] == by_dose[["CR", "PR", "SD", "PD"]].sum(axis=1)).all()
+    assert list(small_result.dose_slopes.index) == ["in-field", "out-of-field"]
+
+
+def test_cohort_without_rt_after_progression_says_what_is_missing(small_cohort):
+    tables = {name: table for name, table in small_cohort.tables.items() if name != "radiotherapy"}
+    restricted = {**small_cohort.meta, "access": "restricted"}
+    no_table = rt.cohort_analysis(Cohort(tables=tables, meta=restricted), min_cell_count=11)
+    assert no_table.missing == rt.NO_RT_TABLE and not no_table.available
+    assert no_table.survival.missing == rt.NO_RT_TABLE and no_table.courses.empty
+    assert no_table.min_count == 11  # restricted: small counts are suppressed
+    before_icb = small_cohort.radiotherapy.assign(start_day=-100.0)
+    none_after = rt.cohort_analysis(
+        Cohort(tables={**tables, "radiotherapy": before_icb}, meta=small_cohort.meta)
+    )
+    assert none_after.missing == rt.NO_RT_AFTER_PROGRESSION and not none_after.survival.available
+    assert (none_after.courses["timing"] == rt.RT_TIMINGS[0]).all() and none_after.min_count is None
+
+
+def _texts(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.texts] + [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def test_figures_return_the_figure_and_add_no_simulated_mark(small_result):
+    literature = rt.literature_analysis()
+    figures = [
+        rt_plots.literature_forest(literature.responses, literature.pooled),
+        rt_plots.eqd2_by_modality(small_result.courses, rt.EQD2_GROUP_EDGES_GY),
+        rt_plots.response_bars(small_result.response_by_eqd2_group, xlabel="EQD2 group"),
+        rt_plots.rt_estimates_forest(small_result.survival.estimates, small_result.planted_hr),
+        rt_plots.km_naive_and_landmark(small_result),
+    ]
+    try:
+        for fig in figures:
+            assert isinstance(fig, Figure)
+            assert not any("simulated" in text for text in _texts(fig))  # book.figures.show adds it
+        assert [ax.get_title() for ax in figures[-1].axes] == ["Naive: RT ever vs never (BIASED)", "Landmark"]
+        # given an axes, a figure function draws there and returns that axes' figure
+        fig, ax = plt.subplots()
+        assert rt_plots.response_bars(small_result.response_by_modality, ax=ax) is fig
+        assert [t.get_text() for t in ax.get_xticklabels()] == list(
+            dict.fromkeys(small_result.response_by_modality["group"])
+        )
+        figures.append(fig)
+        with pytest.raises(InputError, match="no model was fitted"):
+            rt_plots.rt_estimates_forest(small_result.survival.estimates.assign(hr=np.nan))
+    finally:
+        for fig in figures:
+            plt.close(fig)

@@ -29,7 +29,7 @@ from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
 from helpers.book import pipeline
 from helpers.book.privacy import suppress_small_counts
-from helpers.data.sources import import_tidy, tidy_to_cohort
+from helpers.data.importers import import_tidy, tidy_to_cohort
 from helpers.analysis.validation import PUBLIC_COHORTS, chapter_support, support_matrix
 
 CH = ("01_cohort_overview", "02_resistance_classes", "03_survival_after_progression",

@@ -3,6 +3,7 @@
 The R reference (survfit, survdiff, coxph with Efron ties; survival 3.5-3) is read from
 ``../shared/reference/survival_reference.json``; its README says what was computed.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers.stats import survival as sv  # noqa: E402
+from helpers.errors import InputError  # noqa: E402
 from helpers.plots.survival import forest_plot, plot_km  # noqa: E402
+from helpers.stats import survival as sv  # noqa: E402
 
 RTOL = 1e-6
 
@@ -168,9 +170,7 @@ def test_km_median_plain_rule_and_not_reached():
 
 
 def test_at_risk_table_counts_and_suppression():
-    curves = sv.kaplan_meier_by_group(
-        SMALL_TIME + [1.0] * 12, SMALL_EVENT + [0] * 12, ["a"] * 5 + ["b"] * 12
-    )
+    curves = sv.kaplan_meier_by_group(SMALL_TIME + [1.0] * 12, SMALL_EVENT + [0] * 12, ["a"] * 5 + ["b"] * 12)
     table = sv.at_risk_table(curves, [0, 2, 3, 4.5])
     assert table.loc["a"].tolist() == [5, 4, 2, 0]
     assert table.loc["b"].tolist() == [12, 0, 0, 0]
@@ -269,7 +269,9 @@ def test_time_varying_exposure_recovers_planted_effect():
     row = sv.hazard_ratio_table(model).set_index("covariate").loc["rt"]
     assert row["ci_low"] < hr < row["ci_high"]
     # the naive baseline comparison "ever exposed" is biased towards benefit (immortal time)
-    naive = sv.cox(data.assign(ever=data["rt_day"].notna().astype(int))[["time", "event", "ever"]], "time", "event")
+    naive = sv.cox(
+        data.assign(ever=data["rt_day"].notna().astype(int))[["time", "event", "ever"]], "time", "event"
+    )
     assert np.exp(naive.params_["ever"]) < row["ci_low"]
 
 
@@ -278,7 +280,9 @@ def test_proportional_hazards_test_separates_ph_from_crossing_hazards():
     n = 400
     treated = rng.integers(0, 2, n)
     death = rng.exponential(np.where(treated == 1, 5.0, 10.0))  # hazard ratio 2 at all times
-    proportional = pd.DataFrame({"time": np.minimum(death, 30.0), "event": (death <= 30.0).astype(int), "treated": treated})
+    proportional = pd.DataFrame(
+        {"time": np.minimum(death, 30.0), "event": (death <= 30.0).astype(int), "treated": treated}
+    )
     model = sv.cox(proportional, "time", "event")
     ok = sv.proportional_hazards_test(model, proportional)
     assert list(ok.columns) == ["covariate", "transform", "statistic", "df", "p"]
@@ -292,7 +296,9 @@ def test_proportional_hazards_test_separates_ph_from_crossing_hazards():
     early = rng.exponential(2.0, n)
     late = 6.0 + rng.exponential(30.0, n)
     death = np.where(treated == 1, np.where(rng.random(n) < 0.5, early, late), rng.exponential(10.0, n))
-    crossing = pd.DataFrame({"time": np.minimum(death, 30.0), "event": (death <= 30.0).astype(int), "treated": treated})
+    crossing = pd.DataFrame(
+        {"time": np.minimum(death, 30.0), "event": (death <= 30.0).astype(int), "treated": treated}
+    )
     bad = sv.proportional_hazards_test(sv.cox(crossing, "time", "event"), crossing, transform=["rank", "km"])
     assert set(bad["transform"]) == {"rank", "km"}
     assert (bad["p"] < 1e-6).all()
@@ -306,13 +312,22 @@ def test_proportional_hazards_test_separates_ph_from_crossing_hazards():
 def test_landmark_keeps_patients_at_risk_and_shifts_time():
     data = pd.DataFrame(
         {
-            "pid": ["died_before", "censored_before", "died_at", "alive_long", "progressed_late", "progressed_early"],
+            "pid": [
+                "died_before",
+                "censored_before",
+                "died_at",
+                "alive_long",
+                "progressed_late",
+                "progressed_early",
+            ],
             "os": [3.0, 4.0, 6.0, 20.0, 15.0, 9.0],
             "death": [1, 0, 1, 0, 1, 1],
             "progression": [1.0, np.nan, 2.0, np.nan, 10.0, 5.0],
         }
     )
-    result = sv.landmark(data, 6.0, "os", "death", known_by_landmark_col="progression", group_col="progressed")
+    result = sv.landmark(
+        data, 6.0, "os", "death", known_by_landmark_col="progression", group_col="progressed"
+    )
     assert result["pid"].tolist() == ["alive_long", "progressed_late", "progressed_early"]
     assert result["os"].tolist() == [14.0, 9.0, 3.0]
     assert result["death"].tolist() == [0, 1, 1]
@@ -352,7 +367,9 @@ def test_landmark_removes_immortal_time_bias():
     naive = sv.cox(classified[["os", "death", "acquired"]], "os", "death")
     assert sv.hazard_ratio_table(naive).loc[0, "ci_high"] < 0.8  # a spurious "benefit"
 
-    at_six = sv.landmark(data, 6.0, "os", "death", known_by_landmark_col="progression", group_col="progressed_by_6")
+    at_six = sv.landmark(
+        data, 6.0, "os", "death", known_by_landmark_col="progression", group_col="progressed_by_6"
+    )
     fit = sv.cox(at_six[["os", "death", "progressed_by_6"]], "os", "death")
     row = sv.hazard_ratio_table(fit).iloc[0]
     assert row["ci_low"] < 1.0 < row["ci_high"]
@@ -381,12 +398,17 @@ def test_to_counting_process_splits_at_exposure():
     assert mid["ecog"].tolist() == [1, 1]
     flags = long.groupby("pid")["exposed"].apply(list).to_dict()
     assert flags == {
-        "never": [0], "mid": [0, 1], "on_last_day": [0], "after_end": [0], "at_origin": [1], "before_origin": [1],
+        "never": [0],
+        "mid": [0, 1],
+        "on_last_day": [0],
+        "after_end": [0],
+        "at_origin": [1],
+        "before_origin": [1],
     }
     # no follow-up lost or invented, and exactly the input events
     follow_up = (long["stop"] - long["start"]).groupby(long["pid"]).sum()
-    assert follow_up.to_dict() == dict(zip(data["pid"], data["t"]))
-    assert long.groupby("pid")["dead"].sum().to_dict() == dict(zip(data["pid"], data["dead"]))
+    assert follow_up.to_dict() == dict(zip(data["pid"], data["t"], strict=True))
+    assert long.groupby("pid")["dead"].sum().to_dict() == dict(zip(data["pid"], data["dead"], strict=True))
     assert (long.groupby("pid")["stop"].max() == long.groupby("pid")["stop"].last()).all()
 
 
@@ -395,43 +417,99 @@ def test_to_counting_process_splits_at_exposure():
 # ------------------------------------------------------------------------------------------
 
 
+def _problems(error: pytest.ExceptionInfo) -> list[tuple[str, str, str, int]]:
+    return [(v.table, v.column, v.rule, v.n_rows) for v in error.value.violations]
+
+
 def test_bad_time_and_event_inputs_raise_clear_errors():
-    with pytest.raises(sv.SurvivalInputError, match=r"kaplan_meier: 'time' has 1 value.*time >= 0.*-1\.0"):
+    with pytest.raises(
+        InputError, match=r"^kaplan_meier \(1 problem\):\n  - table 'arguments', column 'time': must be >= 0"
+    ) as error:
         sv.kaplan_meier([1.0, -1.0, 2.0], [1, 0, 1])
-    with pytest.raises(sv.SurvivalInputError, match=r"'time' has 1 value.*no missing values"):
-        sv.kaplan_meier([1.0, np.nan, 2.0], [1, 0, 1])
-    with pytest.raises(sv.SurvivalInputError, match=r"'event' has 2 value.*0 \(censored\) or 1"):
-        sv.kaplan_meier([1.0, 2.0, 3.0], [1, 2, -1])
-    with pytest.raises(sv.SurvivalInputError, match=r"'event' has 1 value.*no missing values"):
-        sv.logrank([1.0, 2.0, 3.0], [1, np.nan, 0], ["a", "b", "a"])
-    with pytest.raises(sv.SurvivalInputError, match="differ in length"):
+    (violation,) = error.value.violations
+    # the example is the offending row, whole: its label, its time and its event
+    assert violation.examples.to_dict("index") == {1: {"time": -1.0, "event": 0}}
+    assert "-1.0" in str(error.value)
+
+    # every broken rule is reported at once, with the caller's row labels
+    with pytest.raises(InputError, match=r"kaplan_meier \(2 problems\)") as error:
+        sv.kaplan_meier(pd.Series([1.0, np.nan, 2.0, 3.0], index=[10, 11, 12, 13]), [1, 0, 2, -1])
+    assert _problems(error) == [
+        ("arguments", "time", "must not be missing", 1),
+        ("arguments", "event", "must be 0 (censored) or 1 (event)", 2),
+    ]
+    assert error.value.violations[0].examples.index.tolist() == [11]
+    assert error.value.violations[1].examples.index.tolist() == [12, 13]
+
+    with pytest.raises(InputError) as error:
+        sv.logrank([1.0, 2.0, 3.0], [1, np.nan, 0], ["a", "b", None])
+    assert _problems(error) == [
+        ("arguments", "event", "must not be missing", 1),
+        ("arguments", "group", "must not be missing", 1),
+    ]
+    with pytest.raises(InputError, match=r"column 'time': must be numeric \(got dtype object\)"):
+        sv.kaplan_meier(["1", "2"], [1, 0])
+    with pytest.raises(InputError, match=r"kaplan_meier: inputs differ in length: \{'time': 2, 'event': 3\}"):
         sv.kaplan_meier([1.0, 2.0], [1, 0, 1])
-    with pytest.raises(sv.SurvivalInputError, match="at least two distinct labels"):
+    with pytest.raises(InputError, match=r"logrank: 'group' needs at least two distinct labels, got \['a'\]"):
         sv.logrank([1.0, 2.0], [1, 0], ["a", "a"])
-    assert issubclass(sv.SurvivalInputError, ValueError)
+    assert issubclass(InputError, ValueError)
 
 
 def test_bad_tables_raise_clear_errors():
     table = pd.DataFrame({"t": [1.0, 2.0, 3.0, 4.0], "e": [1, 0, 1, 1], "x": [0.0, 1.0, np.nan, 1.0]})
-    with pytest.raises(KeyError, match=r"cox: column\(s\) \['time'\] not found"):
+    with pytest.raises(
+        InputError, match=r"^cox: table 'data' lacks required columns \(it has: t, e, x\)"
+    ) as error:
         sv.cox(table, "time", "e")
-    with pytest.raises(sv.SurvivalInputError, match=r"missing values in covariate\(s\) \{'x': 1\}"):
-        sv.cox(table, "t", "e")
-    with pytest.raises(sv.SurvivalInputError, match="'sex' has non-numeric dtype"):
-        sv.cox(table.assign(x=1.0, sex=["f", "m", "f", "m"]), "t", "e")
-    with pytest.raises(sv.SurvivalInputError, match=r"'t' has 1 value.*time >= 0"):
+    assert [(v.column, v.rule) for v in error.value.violations] == [("time", "required column is missing")]
+
+    with pytest.raises(InputError) as error:
+        sv.cox(table.assign(sex=["f", "m", "f", "m"]), "t", "e")
+    (missing_x, text_sex) = error.value.violations
+    assert (missing_x.column, missing_x.n_rows, missing_x.examples.index.tolist()) == ("x", 1, [2])
+    assert missing_x.rule.startswith("a covariate must not be missing")
+    assert text_sex.column == "sex" and "must be numeric (got dtype object)" in text_sex.rule
+    assert "get_dummies" in text_sex.rule
+
+    with pytest.raises(InputError) as error:
         sv.landmark(table.assign(t=[1.0, -2.0, 3.0, 4.0]), 2.0, "t", "e")
-    with pytest.raises(sv.SurvivalInputError, match="one row per patient"):
-        sv.to_counting_process(table.assign(pid=[1, 1, 2, 3], rt=np.nan), "pid", "t", "e", "rt")
-    with pytest.raises(sv.SurvivalInputError, match=r"time > 0"):
-        sv.to_counting_process(table.assign(pid=[1, 2, 3, 4], rt=np.nan, t=[0.0, 1, 2, 3]), "pid", "t", "e", "rt")
-    intervals = pd.DataFrame(
-        {"pid": [1, 1, 2], "start": [0.0, 3.0, 0.0], "stop": [4.0, 6.0, 2.0], "e": [0, 1, 1], "x": [0.0, 1.0, 1.0]}
+    assert _problems(error) == [("data", "t", "must be >= 0 (a time since the origin)", 1)]
+    with pytest.raises(InputError, match="landmark_time must be a finite number >= 0"):
+        sv.landmark(table, -1.0, "t", "e")
+
+    with pytest.raises(InputError) as error:
+        sv.to_counting_process(
+            table.assign(pid=[1, 1, 2, 3], rt=np.nan, t=[0.0, 1, 2, 3]), "pid", "t", "e", "rt"
+        )
+    (zero, duplicated) = error.value.violations
+    assert (zero.column, zero.n_rows, zero.examples.index.tolist()) == ("t", 1, [0])
+    assert zero.rule.startswith("must be > 0 (a zero-length follow-up has no interval")
+    assert (duplicated.column, duplicated.rule, duplicated.n_rows) == (
+        "pid",
+        "must be unique (one row per patient)",
+        2,
     )
-    with pytest.raises(sv.SurvivalInputError, match="intervals of a patient do not overlap"):
+
+    intervals = pd.DataFrame(
+        {
+            "pid": [1, 1, 2],
+            "start": [0.0, 3.0, 0.0],
+            "stop": [4.0, 6.0, 2.0],
+            "e": [0, 1, 1],
+            "x": [0.0, 1.0, 1.0],
+        }
+    )
+    with pytest.raises(InputError) as error:
         sv.cox_time_varying(intervals, "pid", "start", "stop", "e")
-    with pytest.raises(sv.SurvivalInputError, match=r"stop > start"):
+    (overlap,) = error.value.violations
+    assert (overlap.table, overlap.column, overlap.n_rows) == ("long_df", "pid", 1)
+    assert overlap.rule.startswith("intervals of a patient must not overlap")
+    # the example is the interval (3, 6] that starts before (0, 4] of the same patient stops
+    assert overlap.examples.to_dict("index") == {1: {"pid": 1, "start": 3.0, "stop": 6.0}}
+    with pytest.raises(InputError) as error:
         sv.cox_time_varying(intervals.assign(stop=[3.0, 3.0, 2.0]), "pid", "start", "stop", "e")
+    assert _problems(error) == [("long_df", "stop", "must be > start (intervals are (start, stop])", 1)]
 
 
 # ------------------------------------------------------------------------------------------
@@ -445,14 +523,36 @@ def test_plot_km_draws_curves_and_at_risk_numbers(riaz_os):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # no silent matplotlib/lifelines warnings
-            plot_km(ax, curves, at_risk_times=[0, 12, 24, 36])
+            drawn = plot_km(ax, curves, at_risk_times=[0, 12, 24, 36])
+        assert drawn is fig
         lines = {line.get_label(): line for line in ax.get_lines()}
         for label, fitter in curves.items():
-            np.testing.assert_allclose(lines[label].get_ydata(), fitter.survival_function_.iloc[:, 0].to_numpy())
+            np.testing.assert_allclose(
+                lines[label].get_ydata(), fitter.survival_function_.iloc[:, 0].to_numpy()
+            )
         numbers = [text.get_text() for text in ax.texts if text.get_gid() == "at_risk"]
-        expected = sv.at_risk_table(curves, [0, 12, 24, 36]).to_numpy().ravel().astype(str).tolist()
-        assert numbers == expected
-        assert expected[:2] == ["58", "29"]
+        # counted by hand in the Riaz table (os_months >= t): 58 non-responders and 15 responders
+        # at the start, then 29, 14, 0 and 15, 14, 2; row by row, in the order of the curves
+        assert numbers == ["58", "29", "14", "0", "15", "15", "14", "2"]
+        assert not fig.texts  # no "simulated data" mark: helpers.book.figures.show adds it
+    finally:
+        plt.close(fig)
+
+
+def test_plot_km_suppresses_small_at_risk_counts():
+    curves = sv.kaplan_meier_by_group(SMALL_TIME + [1.0] * 12, SMALL_EVENT + [0] * 12, ["a"] * 5 + ["b"] * 12)
+    # at risk at 0, 2, 3, 4.5: a = 5, 4, 2, 0 and b = 12, 0, 0, 0 (test_at_risk_table_counts_and_suppression)
+    fig = plot_km(None, curves, [0, 2, 3, 4.5], min_cell_count=11)
+    try:
+        ax = fig.axes[0]
+        numbers = [t.get_text() for t in ax.texts if t.get_gid() == "at_risk"]
+        assert numbers == ["<11", "<11", "<11", "0", "12", "0", "0", "0"]
+    finally:
+        plt.close(fig)
+    fig = plot_km(None, curves, [0, 2, 3, 4.5], count=lambda n: "<11" if 0 < n < 11 else f"n={n}")
+    try:
+        numbers = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "at_risk"]
+        assert numbers == ["<11", "<11", "<11", "n=0", "n=12", "n=0", "n=0", "n=0"]
     finally:
         plt.close(fig)
 
@@ -461,10 +561,24 @@ def test_forest_plot_places_hazard_ratios(riaz_cox):
     table = sv.hazard_ratio_table(riaz_cox)
     fig, ax = plt.subplots()
     try:
-        forest_plot(ax, table)
+        assert forest_plot(ax, table) is fig
         (points,) = [line for line in ax.get_lines() if line.get_gid() == "hr_points"]
         np.testing.assert_allclose(points.get_xdata(), table["hr"].to_numpy())
+        (interval,) = ax.collections  # the 95% CI as one horizontal segment
+        np.testing.assert_allclose(
+            interval.get_segments()[0][:, 0], table.loc[0, ["ci_low", "ci_high"]].to_numpy(dtype=float)
+        )
         assert ax.get_xscale() == "log"
         assert [t.get_text() for t in ax.get_yticklabels()] == ["responder"]
     finally:
         plt.close(fig)
+
+
+def test_forest_plot_rejects_bad_tables(riaz_cox):
+    table = sv.hazard_ratio_table(riaz_cox)
+    with pytest.raises(InputError, match=r"table 'forest table', column 'label': required column is missing"):
+        forest_plot(None, table, label_col="label")
+    with pytest.raises(InputError) as error:
+        forest_plot(None, table.assign(ci_low=0.0))
+    assert [(v.column, v.rule) for v in error.value.violations] == [("ci_low", "must be a positive number")]
+    plt.close("all")

@@ -1,23 +1,26 @@
 """ssGSEA on a Dask cluster: identical to the in-memory path, memory bounded by the chunk."""
+
 from __future__ import annotations
 
 import functools
 import tracemalloc
 
+import distributed
 import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.analysis.tme import ChunkLoader, EmptyGeneSetWarning, ssgsea, ssgsea_dask
-
-distributed = pytest.importorskip("distributed")
+from helpers.errors import InputError, ParameterError
+from helpers.stats.ssgsea import EmptyGeneSetWarning, ssgsea
+from helpers.stats.ssgsea_dask import ChunkLoader, ssgsea_dask
 
 
 @pytest.fixture(scope="module")
 def client():
     """One in-process worker with one thread: light on the shared machine."""
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=":0") as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
         with distributed.Client(cluster) as dask_client:
             yield dask_client
 
@@ -26,16 +29,18 @@ def synthetic_chunk(index: int, n_genes: int = 1500, n_samples: int = 25) -> pd.
     """Chunk ``index`` of a deterministic data set (rounded values: many ties)."""
     rng = np.random.default_rng(1000 + index)
     values = np.round(rng.normal(size=(n_genes, n_samples)), 2)
-    return pd.DataFrame(values, index=[f"G{i}" for i in range(n_genes)],
-                        columns=[f"C{index}_S{j}" for j in range(n_samples)])
+    return pd.DataFrame(
+        values, index=[f"G{i}" for i in range(n_genes)], columns=[f"C{index}_S{j}" for j in range(n_samples)]
+    )
 
 
 @pytest.fixture(scope="module")
 def gene_sets() -> dict[str, list[str]]:
     rng = np.random.default_rng(3)
     genes = [f"G{i}" for i in range(1500)]
-    return {f"set{k}": list(rng.choice(genes, size=int(rng.integers(2, 60)), replace=False))
-            for k in range(12)}
+    return {
+        f"set{k}": list(rng.choice(genes, size=int(rng.integers(2, 60)), replace=False)) for k in range(12)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +57,13 @@ def test_dataframe_source_is_identical_to_in_memory(client, expression, gene_set
         assert list(scores.index) == list(expected.index)
 
 
-def test_ssgsea_dispatches_to_the_cluster(client, expression, gene_sets):
-    for normalize in (False, True):
-        expected = ssgsea(expression, gene_sets, normalize=normalize)
-        scores = ssgsea(expression, gene_sets, normalize=normalize, client=client,
-                        samples_per_task=30)
-        np.testing.assert_array_equal(scores.to_numpy(), expected.to_numpy())
+def test_normalised_scores_are_identical_to_in_memory(client, expression, gene_sets):
+    """Normalisation divides by the range of the whole result, after every chunk is back."""
+    expected = ssgsea(expression, gene_sets, normalize=True)
+    scores = ssgsea_dask(expression, gene_sets, normalize=True, client=client, samples_per_task=30)
+    np.testing.assert_array_equal(scores.to_numpy(), expected.to_numpy())
+    raw = ssgsea(expression, gene_sets).to_numpy()
+    np.testing.assert_array_equal(scores.to_numpy(), raw / (raw.max() - raw.min()))
 
 
 def test_generator_source_is_identical(client, expression, gene_sets):
@@ -82,9 +88,9 @@ def test_chunk_loader_runs_on_the_workers(client, expression, gene_sets):
 
 def test_memory_is_bounded_by_the_chunk_not_the_data(client, gene_sets):
     """Peak traced memory with 12 generated chunks is close to that with 2."""
+
     def peak(n_chunks: int) -> int:
-        loader = ChunkLoader(functools.partial(synthetic_chunk, n_genes=1500, n_samples=200),
-                             n_chunks)
+        loader = ChunkLoader(functools.partial(synthetic_chunk, n_genes=1500, n_samples=200), n_chunks)
         tracemalloc.start()
         try:
             ssgsea_dask(loader, gene_sets, client=client, max_in_flight=1)
@@ -102,8 +108,7 @@ def test_local_cluster_when_asked(expression, gene_sets):
     """The default cluster has a worker *process*: tasks and loaders cross a pickle boundary."""
     loader = ChunkLoader(functools.partial(synthetic_chunk, n_genes=1500, n_samples=25), 2)
     scores = ssgsea_dask(loader, gene_sets, scheduler="local")
-    np.testing.assert_array_equal(scores.to_numpy(),
-                                  ssgsea(expression.iloc[:, :50], gene_sets).to_numpy())
+    np.testing.assert_array_equal(scores.to_numpy(), ssgsea(expression.iloc[:, :50], gene_sets).to_numpy())
 
 
 def test_dropped_set_warns_once(client, expression):
@@ -116,7 +121,7 @@ def test_dropped_set_warns_once(client, expression):
 
 def test_chunks_with_other_genes_are_an_error(client, gene_sets):
     chunks = [synthetic_chunk(0), synthetic_chunk(1).iloc[::-1]]
-    with pytest.raises(ValueError, match="expression chunk 1 has other genes"):
+    with pytest.raises(InputError, match="expression chunk 1 has other genes"):
         ssgsea_dask(iter(chunks), gene_sets, client=client)
 
 
@@ -127,7 +132,7 @@ def test_a_bad_chunk_names_itself(client, gene_sets):
             chunk.iloc[5, 3] = np.nan
         return chunk
 
-    with pytest.raises(ValueError, match="1 NaN value") as caught:
+    with pytest.raises(InputError, match=r"1 NaN value\(s\) in 1 sample") as caught:
         ssgsea_dask(ChunkLoader(load, 3), gene_sets, client=client)
     assert "while scoring expression chunk 2" in caught.value.__notes__
 
@@ -136,12 +141,13 @@ def test_a_bad_chunk_names_itself(client, gene_sets):
     ("source", "kwargs", "error", "message"),
     [
         ([synthetic_chunk(0), "not a frame"], {}, TypeError, "chunk 1 is a str"),
-        ([synthetic_chunk(0), synthetic_chunk(0)], {}, ValueError, "occur in more than one chunk"),
-        ([], {}, ValueError, "yielded no chunk"),
+        ([synthetic_chunk(0), synthetic_chunk(0)], {}, InputError, "occur in more than one chunk"),
+        ([], {}, InputError, "yielded no chunk"),
         ("expression.tsv", {}, TypeError, "source must be a DataFrame"),
-        ([synthetic_chunk(0)], {"samples_per_task": 0}, ValueError, "samples_per_task"),
-        ([synthetic_chunk(0)], {"max_in_flight": 0}, ValueError, "max_in_flight"),
-        ([synthetic_chunk(0)], {"scheduler": "tcp://nowhere:1"}, ValueError, "not both"),
+        ([synthetic_chunk(0)], {"samples_per_task": 0}, ParameterError, "samples_per_task"),
+        ([synthetic_chunk(0)], {"max_in_flight": 0}, ParameterError, "max_in_flight"),
+        ([synthetic_chunk(0)], {"tau": -1.0}, ParameterError, "tau"),
+        ([synthetic_chunk(0)], {"scheduler": "tcp://nowhere:1"}, ParameterError, "not both"),
     ],
 )
 def test_bad_input(client, gene_sets, source, kwargs, error, message):
@@ -152,5 +158,5 @@ def test_bad_input(client, gene_sets, source, kwargs, error, message):
 def test_chunk_loader_validates():
     with pytest.raises(TypeError, match="must be callable"):
         ChunkLoader("not callable", 2)
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ParameterError, match="positive integer"):
         ChunkLoader(synthetic_chunk, 0)

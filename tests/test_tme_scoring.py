@@ -1,4 +1,5 @@
 """ssGSEA scoring (GSVA 1.46 conformance) and the shipped signature library."""
+
 from __future__ import annotations
 
 import math
@@ -10,14 +11,9 @@ import pandas as pd
 import pytest
 from scipy.stats import rankdata
 
-from helpers.analysis.tme import (
-    SIGNATURE_DIR,
-    EmptyGeneSetWarning,
-    GMTFormatError,
-    load_signatures,
-    read_gmt,
-    ssgsea,
-)
+from helpers.data.genesets import SIGNATURE_DIR, load_signatures, read_gmt
+from helpers.errors import InputError, ParameterError, SourceFormatError
+from helpers.stats.ssgsea import EmptyGeneSetWarning, ssgsea
 
 RTOL_R = 1e-8  # agreement with the R fixtures
 
@@ -35,8 +31,9 @@ def gide_expression(public_dir: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def reference_sets(reference_dir: Path) -> Path:
-    return reference_dir / "ssgsea_sets.gmt"
+def reference_sets(reference_dir: Path) -> dict[str, list[str]]:
+    """The gene sets of the R fixture (``ssgsea_sets.gmt``)."""
+    return read_gmt(reference_dir / "ssgsea_sets.gmt")
 
 
 def gsva_random_walk(
@@ -91,7 +88,7 @@ def test_normalised_scores_match_gsva(gide_expression, reference_sets, reference
 
 def test_reference_data_exercise_ties(gide_expression, reference_sets):
     """The R fixture is only a test of tie handling if set genes are tied in the data."""
-    set_genes = {g for genes in read_gmt(reference_sets).values() for g in genes}
+    set_genes = {g for genes in reference_sets.values() for g in genes}
     present = gide_expression.index.isin(list(set_genes))
     tied = 0
     for sample in gide_expression.columns[:5]:
@@ -100,10 +97,10 @@ def test_reference_data_exercise_ties(gide_expression, reference_sets):
     assert tied > 10
 
 
-def test_gene_set_path_and_mapping_agree(gide_expression, reference_sets):
-    from_path = ssgsea(gide_expression.iloc[:, :5], reference_sets)
-    from_mapping = ssgsea(gide_expression.iloc[:, :5], read_gmt(reference_sets))
-    pd.testing.assert_frame_equal(from_path, from_mapping)
+def test_a_gmt_path_is_not_read_by_the_scorer(gide_expression, reference_dir):
+    """stats/ knows no files: a path is a clear error that points to data.genesets.read_gmt."""
+    with pytest.raises(TypeError, match=r"got the path .*ssgsea_sets\.gmt.*read_gmt"):
+        ssgsea(gide_expression.iloc[:, :5], reference_dir / "ssgsea_sets.gmt")
 
 
 # ------------------------------------------------------------------ ties, worked by hand
@@ -146,9 +143,7 @@ def test_tied_genes_walk_in_input_order():
     assert swapped["g3"] == pytest.approx(2 / 3, rel=1e-12)
 
 
-@pytest.mark.parametrize(
-    "kind", ["integers", "near_ties", "signed_zeros", "infinities", "continuous"]
-)
+@pytest.mark.parametrize("kind", ["integers", "near_ties", "signed_zeros", "infinities", "continuous"])
 def test_matches_literal_gsva_random_walk(kind):
     rng = np.random.default_rng(2024)
     n_genes, n_samples = 300, 11
@@ -221,7 +216,7 @@ def test_set_with_no_gene_present_is_dropped_with_warning(gide_expression):
     np.testing.assert_array_equal(
         scores.loc["cyt"].to_numpy(), ssgsea(sample, {"cyt": ["GZMA", "PRF1"]}).loc["cyt"].to_numpy()
     )
-    with pytest.warns(EmptyGeneSetWarning), pytest.raises(ValueError, match="no gene set left"):
+    with pytest.warns(EmptyGeneSetWarning), pytest.raises(InputError, match="no gene set left"):
         ssgsea(sample, {"absent": ["NOT_A_GENE_1"]})
 
 
@@ -244,17 +239,28 @@ def test_duplicate_gene_rows():
     expression = pd.DataFrame(
         {"a": [1.0, 5.0, 2.0, 3.0], "b": [4.0, 0.0, 1.0, 2.0]}, index=["X", "Y", "X", "Z"]
     )
-    with pytest.raises(ValueError, match=r"1 duplicated gene row\(s\), e\.g\. \['X'\]"):
+    with pytest.raises(InputError, match="column 'gene': a gene label must not repeat") as caught:
         ssgsea(expression, {"s": ["X", "Y"]})
+    (violation,) = caught.value.violations
+    # the second X is row 3 of the table (rows counted from 1)
+    assert violation.n_rows == 1 and list(violation.examples.index) == [3]
+    assert violation.examples["gene"].tolist() == ["X"]
     kept_first = ssgsea(expression, {"s": ["X", "Y"]}, duplicate_genes="first")
     deduplicated = ssgsea(expression.iloc[[0, 1, 3]], {"s": ["X", "Y"]})
     pd.testing.assert_frame_equal(kept_first, deduplicated)
 
 
 def test_nan_is_an_error_naming_gene_and_sample():
-    expression = pd.DataFrame({"s1": [1.0, 2.0, 3.0], "s2": [1.0, np.nan, 0.5]}, index=["A", "B", "C"])
-    with pytest.raises(ValueError, match=r"1 NaN value\(s\) \(gene/sample: B/s2\)"):
+    expression = pd.DataFrame(
+        {"s1": [1.0, 2.0, 3.0], "s2": [1.0, np.nan, 0.5], "s3": [np.nan, np.nan, 1.0]}, index=["A", "B", "C"]
+    )
+    with pytest.raises(InputError, match=r"3 NaN value\(s\) in 2 sample\(s\)") as caught:
         ssgsea(expression, {"s": ["A", "B"]})
+    first, second = caught.value.violations
+    assert (first.table, first.column, first.n_rows) == ("expression", "s2", 1)
+    assert list(first.examples.index) == ["B"]  # the gene
+    assert (second.column, second.n_rows, list(second.examples.index)) == ("s3", 2, ["A", "B"])
+    assert "table 'expression', column 's2': must not be NaN" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -262,12 +268,41 @@ def test_nan_is_an_error_naming_gene_and_sample():
     [
         (np.ones((3, 2)), {"s": ["A"]}, {}, TypeError, "must be a pandas DataFrame"),
         (pd.DataFrame({"s": ["x", "y"]}, index=["A", "B"]), {"s": ["A"]}, {}, TypeError, "non-numeric"),
-        (pd.DataFrame({"s": [1.0]}, index=["A"]), {"s": ["A"]}, {}, ValueError, "at least two genes"),
-        (pd.DataFrame({"s": [1.0, 2.0]}, index=["A", "B"]), {"s": ["A", "B"]}, {}, ValueError, "every gene"),
+        (pd.DataFrame({"s": [1.0]}, index=["A"]), {"s": ["A"]}, {}, InputError, "at least two genes"),
+        (pd.DataFrame(index=["A", "B"]), {"s": ["A"]}, {}, InputError, "no sample column"),
+        (
+            pd.DataFrame({"s": [1.0, 2.0]}, index=["A", None]),
+            {"s": ["A"]},
+            {},
+            InputError,
+            "needs a gene label",
+        ),
+        (pd.DataFrame({"s": [1.0, 2.0]}, index=["A", "B"]), {"s": ["A", "B"]}, {}, InputError, "every gene"),
         (pd.DataFrame({"s": [1.0, 2.0]}, index=["A", "B"]), {"s": "A"}, {}, TypeError, "not the string"),
-        (pd.DataFrame({"s": [1.0, 2.0]}, index=["A", "B"]), {}, {}, ValueError, "gene_sets is empty"),
-        (pd.DataFrame({"s": [1.0, 2.0]}, index=["A", "B"]), {"s": ["A"]}, {"tau": -1}, ValueError, "tau"),
-        (pd.DataFrame({"s": [1.0, 2.0]}, index=["A", "B"]), {"s": ["A"]}, {"chunk_size": 0}, ValueError, "chunk_size"),
+        (pd.DataFrame({"s": [1.0, 2.0]}, index=["A", "B"]), {}, {}, InputError, "gene_sets is empty"),
+        (pd.DataFrame({"s": [1.0, 2.0]}, index=["A", "B"]), ["A"], {}, TypeError, "must be a mapping"),
+        (pd.DataFrame({"s": [1.0, 2.0]}, index=["A", "B"]), {"s": ["A"]}, {"tau": -1}, ParameterError, "tau"),
+        (
+            pd.DataFrame({"s": [1.0, 2.0]}, index=["A", "B"]),
+            {"s": ["A"]},
+            {"chunk_size": 0},
+            ParameterError,
+            "chunk_size",
+        ),
+        (
+            pd.DataFrame({"s": [1.0, 2.0]}, index=["A", "B"]),
+            {"s": ["A"]},
+            {"min_size": 0},
+            ParameterError,
+            "min_size",
+        ),
+        (
+            pd.DataFrame({"s": [1.0, 2.0]}, index=["A", "B"]),
+            {"s": ["A"]},
+            {"duplicate_genes": "x"},
+            ParameterError,
+            "duplicate_genes",
+        ),
     ],
 )
 def test_bad_input_is_a_clear_error(expression, sets, kwargs, error, message):
@@ -290,21 +325,42 @@ def test_read_gmt_keeps_order_and_tolerates_blank_comment_and_trailing_tabs(tmp_
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "column", "line", "shown"),
     [
-        ("A\tdesc\tG1\nB\tdesc\n", r"line 2: expected 'name<TAB>description<TAB>gene\.\.\.'"),
-        ("A\tdesc\tG1\t\tG2\n", r"line 1: gene set 'A' has empty gene field\(s\) at column\(s\) 4"),
-        ("\tdesc\tG1\n", r"line 1: the gene-set name \(field 1\) is empty"),
-        ("A\td\tG1\nB\td\tG2\nA\td\tG3\n", r"line 3: gene set 'A' is defined twice \(first on line 1\)"),
-        ("A\tdesc\tG1\tG2\tG1\n", r"line 1: gene set 'A' lists gene\(s\) more than once: G1"),
-        ("\n# nothing\n", "no gene set found"),
+        ("A\tdesc\tG1\nB\tdesc\n", "fields", 2, 2),  # two fields: no gene
+        ("A\tdesc\tG1\t\tG2\n", "empty_gene_columns", 1, "4"),  # column 4 of the line
+        ("\tdesc\tG1\n", "name", 1, ""),
+        ("A\td\tG1\nB\td\tG2\nA\td\tG3\n", "first_defined_on", 3, 1),  # A again, first on line 1
+        ("A\tdesc\tG1\tG2\tG1\n", "repeated_genes", 1, "G1"),
     ],
 )
-def test_read_gmt_errors_name_file_and_line(tmp_path, text, message):
+def test_read_gmt_errors_name_file_line_and_rule(tmp_path, text, column, line, shown):
     path = write(tmp_path, text)
-    with pytest.raises(GMTFormatError, match=message) as caught:
+    with pytest.raises(SourceFormatError, match=f"{re.escape(str(path))} is not a valid GMT file") as caught:
         read_gmt(path)
-    assert str(path) in str(caught.value)
+    (violation,) = caught.value.violations
+    assert (violation.table, violation.column, violation.n_rows) == (str(path), column, 1)
+    assert list(violation.examples.index) == [line]
+    assert violation.examples.at[line, column] == shown
+
+
+def test_read_gmt_lists_every_broken_rule_of_the_file(tmp_path):
+    path = write(tmp_path, "A\tdesc\tG1\nB\tdesc\n\tdesc\tG1\nA\td\tG3\nC\td\tG1\t\tG2\tG1\n")
+    with pytest.raises(SourceFormatError) as caught:
+        read_gmt(path)
+    broken = {v.column: list(v.examples.index) for v in caught.value.violations}
+    assert broken == {
+        "fields": [2],
+        "name": [3],
+        "empty_gene_columns": [5],
+        "repeated_genes": [5],
+        "first_defined_on": [4],
+    }
+
+
+def test_read_gmt_without_a_set(tmp_path):
+    with pytest.raises(SourceFormatError, match="no gene set found"):
+        read_gmt(write(tmp_path, "\n# nothing\n"))
 
 
 def test_read_gmt_missing_file(tmp_path):
@@ -315,17 +371,49 @@ def test_read_gmt_missing_file(tmp_path):
 # ------------------------------------------------------------------ the shipped library
 
 ICB_SETS = [
-    "IFNG_AYERS2017", "TCELL_INFLAMED_GEP", "CYTOLYTIC_ACTIVITY", "ANTIGEN_PRESENTATION_MHCI",
-    "TCELL_DYSFUNCTION", "CAF_MATRIX", "PROLIFERATION", "EMT_INVASIVENESS", "TGFB_SIGNALLING",
-    "WNT_SIGNALLING", "GLYCOLYSIS", "OXPHOS",
+    "IFNG_AYERS2017",
+    "TCELL_INFLAMED_GEP",
+    "CYTOLYTIC_ACTIVITY",
+    "ANTIGEN_PRESENTATION_MHCI",
+    "TCELL_DYSFUNCTION",
+    "CAF_MATRIX",
+    "PROLIFERATION",
+    "EMT_INVASIVENESS",
+    "TGFB_SIGNALLING",
+    "WNT_SIGNALLING",
+    "GLYCOLYSIS",
+    "OXPHOS",
 ]
 BAGAEV_SETS = [
-    "MHCI", "MHCII", "Coactivation_molecules", "Effector_cells", "T_cell_traffic", "NK_cells",
-    "T_cells", "B_cells", "M1_signatures", "Th1_signature", "Antitumor_cytokines",
-    "Checkpoint_inhibition", "Treg", "T_reg_traffic", "Neutrophil_signature",
-    "Granulocyte_traffic", "MDSC", "MDSC_traffic", "Macrophages", "Macrophage_DC_traffic",
-    "Th2_signature", "Protumor_cytokines", "CAF", "Matrix", "Matrix_remodeling",
-    "Angiogenesis", "Endothelium", "Proliferation_rate", "EMT_signature",
+    "MHCI",
+    "MHCII",
+    "Coactivation_molecules",
+    "Effector_cells",
+    "T_cell_traffic",
+    "NK_cells",
+    "T_cells",
+    "B_cells",
+    "M1_signatures",
+    "Th1_signature",
+    "Antitumor_cytokines",
+    "Checkpoint_inhibition",
+    "Treg",
+    "T_reg_traffic",
+    "Neutrophil_signature",
+    "Granulocyte_traffic",
+    "MDSC",
+    "MDSC_traffic",
+    "Macrophages",
+    "Macrophage_DC_traffic",
+    "Th2_signature",
+    "Protumor_cytokines",
+    "CAF",
+    "Matrix",
+    "Matrix_remodeling",
+    "Angiogenesis",
+    "Endothelium",
+    "Proliferation_rate",
+    "EMT_signature",
 ]
 HGNC_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
 
@@ -363,7 +451,7 @@ def test_published_signature_sizes():
 
 def test_shipped_sets_agree_with_the_r_fixture(reference_sets):
     """The R fixture's sets are independent copies of the same published lists."""
-    fixture = read_gmt(reference_sets)
+    fixture = reference_sets
     shipped = load_signatures()
     for ours, theirs in [
         ("IFNG_AYERS2017", "IFNG_6"),

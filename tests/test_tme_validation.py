@@ -1,4 +1,5 @@
 """TME scores on real patients (../shared/data/public) and the trend test behind them."""
+
 from __future__ import annotations
 
 import itertools
@@ -10,6 +11,8 @@ import pandas as pd
 import pytest
 
 from helpers.analysis import tme
+from helpers.errors import InputError, ParameterError
+from helpers.stats.trend import jonckheere_terpstra
 
 IMVIGOR = "imvigor210_urothelial_atezolizumab"
 
@@ -20,11 +23,11 @@ IMVIGOR = "imvigor210_urothelial_atezolizumab"
 def test_jonckheere_statistic_by_hand():
     # A = [1, 2], B = [2, 3], C = [4]: A<B 1 + 1 + 0.5 + 1, A<C 2, B<C 2 -> J = 7.5;
     # null mean (N² - Σn²) / 4 = (25 - 9) / 4 = 4
-    result = tme.jonckheere_terpstra([1, 2, 2, 3, 4], list("AABBC"), ["A", "B", "C"])
+    result = jonckheere_terpstra([1, 2, 2, 3, 4], list("AABBC"), ["A", "B", "C"])
     assert result.statistic == 7.5
     assert result.expected == 4.0
     assert result.group_sizes == (2, 2, 1)
-    reverse = tme.jonckheere_terpstra([1, 2, 2, 3, 4], list("AABBC"), ["C", "B", "A"])
+    reverse = jonckheere_terpstra([1, 2, 2, 3, 4], list("AABBC"), ["C", "B", "A"])
     assert reverse.statistic == pytest.approx(8 - 7.5)  # Σ_{i<j} n_i n_j - J = 4 + 2 + 2 - J
     assert reverse.z == pytest.approx(-result.z)
 
@@ -37,7 +40,7 @@ def permutation_moments(values: list[float], sizes: tuple[int, ...]) -> tuple[fl
     for assignment in set(itertools.permutations(labels)):
         x = np.asarray(values, dtype=float)
         g = np.asarray(assignment)
-        statistics.append(tme.jonckheere_terpstra(x, g, list(range(len(sizes)))).statistic)
+        statistics.append(jonckheere_terpstra(x, g, list(range(len(sizes)))).statistic)
     assert len(statistics) == math.factorial(n) // np.prod([math.factorial(s) for s in sizes])
     return float(np.mean(statistics)), float(np.var(statistics))
 
@@ -51,21 +54,39 @@ def permutation_moments(values: list[float], sizes: tuple[int, ...]) -> tuple[fl
 )
 def test_jonckheere_variance_equals_the_exact_permutation_variance(values, sizes):
     mean, variance = permutation_moments(values, sizes)
-    result = tme.jonckheere_terpstra(values, [k for k, s in enumerate(sizes) for _ in range(s)],
-                                     list(range(len(sizes))))
+    result = jonckheere_terpstra(
+        values, [k for k, s in enumerate(sizes) for _ in range(s)], list(range(len(sizes)))
+    )
     assert result.expected == pytest.approx(mean, rel=1e-12)
     assert result.variance == pytest.approx(variance, rel=1e-12)
 
 
+def test_jonckheere_variance_and_p_values_by_hand():
+    # A = [1, 2], B = [2, 3], C = [4]; N = 5, sizes 2, 2, 1, one tie of two (the 2s):
+    # (5*4*15 - 2*(2*1*9) - 2*1*9) / 72 + 0 + (2 + 2) * 2 / (8*5*4) = 246/72 + 1/20 = 52/15
+    result = jonckheere_terpstra([1, 2, 2, 3, 4], list("AABBC"), ["A", "B", "C"])
+    assert result.variance == pytest.approx(52 / 15, rel=1e-12)
+    z = (7.5 - 4.0) / math.sqrt(52 / 15)
+    assert result.z == pytest.approx(z, rel=1e-12)
+    assert result.pvalue == pytest.approx(0.5 * math.erfc(z / math.sqrt(2)), rel=1e-12)  # P(Z > z)
+    for alternative, expected in (("decreasing", 1 - result.pvalue), ("two-sided", 2 * result.pvalue)):
+        other = jonckheere_terpstra([1, 2, 2, 3, 4], list("AABBC"), ["A", "B", "C"], alternative=alternative)
+        assert other.pvalue == pytest.approx(expected, rel=1e-12), alternative
+
+
 def test_jonckheere_bad_input():
-    with pytest.raises(ValueError, match="NaN"):
-        tme.jonckheere_terpstra([1.0, np.nan], ["a", "b"], ["a", "b"])
-    with pytest.raises(ValueError, match="at least two groups need observations"):
-        tme.jonckheere_terpstra([1.0, 2.0], ["a", "a"], ["a", "b"])
-    with pytest.raises(ValueError, match="differ in length"):
-        tme.jonckheere_terpstra([1.0, 2.0], ["a"], ["a", "b"])
-    with pytest.raises(ValueError, match="alternative"):
-        tme.jonckheere_terpstra([1.0, 2.0], ["a", "b"], ["a", "b"], alternative="up")
+    with pytest.raises(InputError, match="NaN"):
+        jonckheere_terpstra([1.0, np.nan], ["a", "b"], ["a", "b"])
+    with pytest.raises(InputError, match="at least two groups need observations"):
+        jonckheere_terpstra([1.0, 2.0], ["a", "a"], ["a", "b"])
+    with pytest.raises(InputError, match="differ in length"):
+        jonckheere_terpstra([1.0, 2.0], ["a"], ["a", "b"])
+    with pytest.raises(ParameterError, match="alternative"):
+        jonckheere_terpstra([1.0, 2.0], ["a", "b"], ["a", "b"], alternative="up")
+    with pytest.raises(ParameterError, match="two distinct groups"):
+        jonckheere_terpstra([1.0, 2.0], ["a", "b"], ["a", "a"])
+    with pytest.raises(InputError, match="no variance"):
+        jonckheere_terpstra([1.0, 1.0, 1.0, 1.0], list("aabb"), ["a", "b"])
 
 
 # ------------------------------------------------------------------ IMvigor210

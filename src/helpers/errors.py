@@ -50,8 +50,8 @@ class Violation:
     examples: pd.DataFrame | None = None
 
     def __str__(self) -> str:
-        rows = "row" if self.n_rows == 1 else "rows"
-        text = f"table '{self.table}', column '{self.column}': {self.rule} [{self.n_rows} {rows} break it]"
+        count = "1 row breaks it" if self.n_rows == 1 else f"{self.n_rows} rows break it"
+        text = f"table '{self.table}', column '{self.column}': {self.rule} [{count}]"
         if self.examples is not None and len(self.examples):
             shown = self.examples.head(N_EXAMPLES).to_string(max_colwidth=40)
             text += "\n    e.g.\n" + "\n".join("    " + line for line in shown.splitlines())

@@ -4,32 +4,57 @@ Nothing here is stored in a cohort: resistance classes, sample timepoints, TMB a
 and the survival times are recomputed from the canonical tables with the chapter's
 parameters, so that a rerun with other parameters sees other classes.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from helpers.data.cohort import Cohort, sample_timepoints
 from helpers.analysis.resistance import explain_resistance, regimen_group
+from helpers.data.cohort import Cohort, sample_timepoints
 from helpers.units import DAYS_PER_MONTH
 
+#: Columns of the index course (and its class) that the patient table keeps.
+INDEX_COURSE_COLUMNS = (
+    "patient_id",
+    "line",
+    "regimen",
+    "stop_day",
+    "best_response",
+    "progression_day",
+    "last_assessment_day",
+    "resistance_class",
+    "reason",
+    "basis",
+)
 
-def patient_table(cohort: Cohort, benefit_months: float = 6,
-                  min_exposure_weeks: float = 6) -> pd.DataFrame:
+
+def patient_table(cohort: Cohort, benefit_months: float = 6, min_exposure_weeks: float = 6) -> pd.DataFrame:
     """One row per patient: covariates, index course, resistance class and survival times.
 
-    Columns include ``resistance_class``, ``reason``, ``basis``, ``regimen_group``,
-    ``tmb`` (from the pre-treatment DNA sample nearest day 0), ``pfs_days``/``pfs_event``
-    (progression or death; censored at the last progression-free assessment where known),
-    ``os_days``/``os_event`` (from day 0) and, for patients who
-    progressed, ``pps_days``/``pps_event`` (survival after progression).
+    Parameters
+    ----------
+    cohort
+        The canonical cohort.
+    benefit_months, min_exposure_weeks
+        Parameters of the resistance classes (:func:`helpers.analysis.resistance.explain_resistance`).
+
+    Returns
+    -------
+    The ``patients`` table (in its row order) with the index course's columns
+    (:data:`INDEX_COURSE_COLUMNS`: class, ``reason`` and ``basis`` included), ``regimen_group``,
+    ``ecog`` (NaN where not recorded), ``tmb`` (from the pre-treatment DNA sample nearest day 0),
+    ``os_days``/``os_event`` (from day 0), ``pfs_days``/``pfs_event`` (progression or death;
+    censored at the last progression-free assessment where known; NaN when the source records
+    no tumour assessments at all), ``progressed`` and, for patients who progressed,
+    ``pps_days``/``pps_event`` (survival after progression); each ``*_days`` also in months
+    (``*_months``).
     """
     pats = cohort.patients.copy()
     idx = cohort.index_courses()
     cls = explain_resistance(idx, benefit_months, min_exposure_weeks)
     idx = pd.concat([idx, cls], axis=1)
-    keep = ["patient_id", "line", "regimen", "stop_day", "best_response", "progression_day",
-            "last_assessment_day", "resistance_class", "reason", "basis"]
+    keep = list(INDEX_COURSE_COLUMNS)
     keep = [c for c in keep if c in idx.columns]
     df = pats.merge(idx[keep], on="patient_id", how="left", validate="one_to_one")
     df["regimen_group"] = regimen_group(df["regimen"])
@@ -73,9 +98,14 @@ def baseline_tmb(cohort: Cohort) -> pd.Series:
     return s.drop_duplicates("patient_id").set_index("patient_id")["tmb"].astype(float)
 
 
-def sample_table(cohort: Cohort, benefit_months: float = 6,
-                 min_exposure_weeks: float = 6) -> pd.DataFrame:
-    """One row per sample with its patient's cancer type and class and its timepoint."""
+def sample_table(cohort: Cohort, benefit_months: float = 6, min_exposure_weeks: float = 6) -> pd.DataFrame:
+    """One row per sample with its timepoint, what it holds and its patient's class.
+
+    The ``samples`` table with ``timepoint`` (pre/on/post, :func:`helpers.data.cohort.sample_timepoints`),
+    ``has_dna``, ``has_rna`` (an RNA sample counts only where the expression matrix holds it)
+    and the patient's ``cancer_type``, ``resistance_class``, ``progression_day`` and
+    ``regimen_group`` (:func:`patient_table` with the same parameters).
+    """
     pt = patient_table(cohort, benefit_months, min_exposure_weeks)
     s = cohort.samples.copy()
     s["timepoint"] = sample_timepoints(cohort).to_numpy()

@@ -1,27 +1,106 @@
-"""Chapter 1, cohort overview: attrition, Table 1 and sample availability."""
+"""Chapter 1, cohort overview: attrition to each analysis set, Table 1, sample availability and
+a swimmer plot of a random subset of patients.
+
+:func:`cohort_overview` computes the whole chapter from one patient table and one sample
+table (:mod:`helpers.analysis.derive`). Every cohort supports the chapter, since it needs
+patients only, so :attr:`CohortOverview.missing` is always ``None``; a cohort without samples
+has an availability table of zeros.
+"""
+
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from helpers.data.cohort import Cohort
 from helpers.analysis.derive import patient_table, sample_table
-from helpers.units import DAYS_PER_MONTH
+from helpers.analysis.result import AnalysisResult
+from helpers.data.cohort import Cohort
 from helpers.stats.survival import kaplan_meier, km_median
+from helpers.units import DAYS_PER_MONTH
 
 
-def attrition(cohort: Cohort, benefit_months: float = 6,
-              min_exposure_weeks: float = 6) -> pd.DataFrame:
-    """Patients remaining at each step from the whole cohort to each analysis set.
+@dataclass
+class Swimmer:
+    """The lanes and events of a swimmer plot; rows are numbered, identifiers are dropped.
 
-    Each row is an analysis set with the number of patients and the chapter that uses it.
+    Attributes
+    ----------
+    lanes
+        One row per patient: ``row`` (1 = shortest follow-up), ``cancer_type``,
+        ``resistance_class``, ``best_response``, ``last_followup_day``, ``death``,
+        ``progression_day``, ``stop_day``.
+    events
+        One row per sample or radiotherapy course: ``row``, ``day``, ``kind`` (``pre biopsy``,
+        ``on biopsy``, ``post biopsy`` or ``radiotherapy``).
+    """
+
+    lanes: pd.DataFrame
+    events: pd.DataFrame
+
+
+@dataclass(kw_only=True)
+class CohortOverview(AnalysisResult):
+    """Chapter 1's tables (see :func:`attrition`, :func:`table_one`, :func:`sample_availability`)."""
+
+    attrition: pd.DataFrame
+    table_one: pd.DataFrame
+    sample_availability: pd.DataFrame
+    swimmer: Swimmer
+
+
+def cohort_overview(
+    cohort: Cohort,
+    benefit_months: float = 6,
+    min_exposure_weeks: float = 6,
+    *,
+    swimmer_patients: int = 40,
+    seed: int = 0,
+) -> CohortOverview:
+    """The tables of chapter 1, from one patient and one sample table.
+
+    Parameters
+    ----------
+    cohort
+        The canonical cohort.
+    benefit_months, min_exposure_weeks
+        Parameters of the resistance classes (:func:`helpers.analysis.resistance.explain_resistance`).
+    swimmer_patients
+        Patients drawn for the swimmer plot.
+    seed
+        Seed of that random draw.
     """
     pt = patient_table(cohort, benefit_months, min_exposure_weeks)
     st = sample_table(cohort, benefit_months, min_exposure_weeks)
+    return CohortOverview(
+        attrition=_attrition(cohort, pt, st),
+        table_one=_table_one(pt),
+        sample_availability=_sample_availability(pt, st),
+        swimmer=_swimmer(cohort, pt, st, swimmer_patients, seed),
+    )
+
+
+def attrition(cohort: Cohort, benefit_months: float = 6, min_exposure_weeks: float = 6) -> pd.DataFrame:
+    """Patients remaining at each step from the whole cohort to each analysis set.
+
+    Each row is an analysis set: ``analysis set``, ``patients``, ``used in`` (the chapter that
+    uses it) and ``% of all`` (one decimal). "Primary or acquired resistance" is the population
+    of the survival and genomic comparisons; the rows starting with "..." are subsets of it
+    (the pre-treatment DNA row among all of it, the others among those who progressed). A
+    sample is pre-treatment or post-progression by :func:`helpers.data.cohort.sample_timepoints`;
+    radiotherapy counts when it starts on or after the progression day.
+    """
+    pt = patient_table(cohort, benefit_months, min_exposure_weeks)
+    st = sample_table(cohort, benefit_months, min_exposure_weeks)
+    return _attrition(cohort, pt, st)
+
+
+def _attrition(cohort: Cohort, pt: pd.DataFrame, st: pd.DataFrame) -> pd.DataFrame:
     evaluable = pt["resistance_class"].isin(["primary", "acquired"])
     progressed_eval = evaluable & pt["progressed"]
 
-    def patients_with(mask: pd.Series) -> set:
+    def patients_with(mask: pd.Series) -> set[str]:
         return set(st.loc[mask, "patient_id"])
 
     pre_dna = patients_with((st["timepoint"] == "pre") & st["has_dna"])
@@ -35,23 +114,47 @@ def attrition(cohort: Cohort, benefit_months: float = 6,
     ids = pt["patient_id"]
     rows = [
         ("All patients", len(pt), "cohort overview"),
-        ("Index ICB course with a resistance class other than not evaluable",
-         int((pt["resistance_class"] != "not_evaluable").sum()), "resistance classes"),
+        (
+            "Index ICB course with a resistance class other than not evaluable",
+            int((pt["resistance_class"] != "not_evaluable").sum()),
+            "resistance classes",
+        ),
         ("Primary or acquired resistance", int(evaluable.sum()), "resistance classes"),
-        ("... progressed (survival after progression)", int(progressed_eval.sum()),
-         "survival after progression"),
-        ("... with a pre-treatment DNA sample", int(ids[evaluable].isin(pre_dna).sum()),
-         "acquired LoF (pre group)"),
-        ("... with a post-progression DNA sample", int(ids[progressed_eval].isin(post_dna).sum()),
-         "acquired LoF (post groups)"),
-        ("... with pre and post DNA (pairs)",
-         int(ids[progressed_eval].isin(pre_dna & post_dna).sum()), "acquired LoF (pairs)"),
-        ("... with a post-progression RNA sample", int(ids[progressed_eval].isin(post_rna).sum()),
-         "TME states"),
-        ("... with pre and post RNA (pairs)",
-         int(ids[progressed_eval].isin(pre_rna & post_rna).sum()), "TME transitions"),
-        ("Progressed (any class) and given radiotherapy after progression",
-         int((pt["progressed"] & ids.isin(rt)).sum()), "radiotherapy salvage"),
+        (
+            "... progressed (survival after progression)",
+            int(progressed_eval.sum()),
+            "survival after progression",
+        ),
+        (
+            "... with a pre-treatment DNA sample",
+            int(ids[evaluable].isin(pre_dna).sum()),
+            "acquired LoF (pre group)",
+        ),
+        (
+            "... with a post-progression DNA sample",
+            int(ids[progressed_eval].isin(post_dna).sum()),
+            "acquired LoF (post groups)",
+        ),
+        (
+            "... with pre and post DNA (pairs)",
+            int(ids[progressed_eval].isin(pre_dna & post_dna).sum()),
+            "acquired LoF (pairs)",
+        ),
+        (
+            "... with a post-progression RNA sample",
+            int(ids[progressed_eval].isin(post_rna).sum()),
+            "TME states",
+        ),
+        (
+            "... with pre and post RNA (pairs)",
+            int(ids[progressed_eval].isin(pre_rna & post_rna).sum()),
+            "TME transitions",
+        ),
+        (
+            "Progressed (any class) and given radiotherapy after progression",
+            int((pt["progressed"] & ids.isin(rt)).sum()),
+            "radiotherapy salvage",
+        ),
     ]
     out = pd.DataFrame(rows, columns=["analysis set", "patients", "used in"])
     out["% of all"] = (100 * out["patients"] / len(pt)).round(1)
@@ -83,10 +186,19 @@ def _km_median_months(time_days: pd.Series, event: pd.Series) -> float:
     return km_median(fitter) / DAYS_PER_MONTH
 
 
-def table_one(cohort: Cohort, benefit_months: float = 6,
-              min_exposure_weeks: float = 6) -> pd.DataFrame:
-    """Table 1: patient characteristics and outcomes by cancer type (columns) and overall."""
-    pt = patient_table(cohort, benefit_months, min_exposure_weeks)
+def table_one(cohort: Cohort, benefit_months: float = 6, min_exposure_weeks: float = 6) -> pd.DataFrame:
+    """Table 1: patient characteristics and outcomes, overall (column ``All``) and by cancer type.
+
+    Rows: patients (n); age, median (IQR); shares among patients whose value is known (female,
+    first line, regimen group); ECOG shares among all patients (rows only where ECOG is
+    recorded); baseline TMB, median (IQR); objective response among patients assessed
+    (CR/PR/SD/PD); Kaplan-Meier medians of PFS and OS in months ("not recorded" for PFS when
+    the source has no tumour assessments); progressed and died, % of all.
+    """
+    return _table_one(patient_table(cohort, benefit_months, min_exposure_weeks))
+
+
+def _table_one(pt: pd.DataFrame) -> pd.DataFrame:
     groups = [("All", pt)] + [(t, g) for t, g in pt.groupby("cancer_type", sort=True)]
     rows: dict[str, dict[str, object]] = {}
     for name, g in groups:
@@ -106,10 +218,13 @@ def table_one(cohort: Cohort, benefit_months: float = 6,
         br = g["best_response"]
         assessed = br.isin(["CR", "PR", "SD", "PD"])
         col["Objective response (CR/PR), % of assessed"] = (
-            round(100 * br[assessed].isin(["CR", "PR"]).mean(), 1) if assessed.any() else np.nan)
+            round(100 * br[assessed].isin(["CR", "PR"]).mean(), 1) if assessed.any() else np.nan
+        )
         col["Median PFS, months (KM)"] = (
             round(_km_median_months(g["pfs_days"], g["pfs_event"]), 2)
-            if g["pfs_days"].notna().any() else "not recorded")
+            if g["pfs_days"].notna().any()
+            else "not recorded"
+        )
         col["Median OS, months (KM)"] = round(_km_median_months(g["os_days"], g["os_event"]), 2)
         col["Progressed, %"] = round(100 * g["progressed"].mean(), 1)
         col["Died, %"] = round(100 * g["death"].astype(bool).mean(), 1)
@@ -117,55 +232,87 @@ def table_one(cohort: Cohort, benefit_months: float = 6,
     return pd.DataFrame(rows)
 
 
-def sample_availability(cohort: Cohort, benefit_months: float = 6,
-                        min_exposure_weeks: float = 6) -> pd.DataFrame:
-    """Patients with pre/post DNA and RNA samples, by cancer type."""
+def sample_availability(
+    cohort: Cohort, benefit_months: float = 6, min_exposure_weeks: float = 6
+) -> pd.DataFrame:
+    """Patients with at least one sample of each kind, by cancer type (rows) and ``All``.
+
+    Columns: ``patients``, then patients with a pre-treatment DNA / RNA sample, an
+    on-treatment sample, a post-progression DNA / RNA sample and both a pre and a post DNA /
+    RNA sample. An RNA sample counts only where the expression matrix holds it.
+    """
     pt = patient_table(cohort, benefit_months, min_exposure_weeks)
     st = sample_table(cohort, benefit_months, min_exposure_weeks)
+    return _sample_availability(pt, st)
 
+
+def _sample_availability(pt: pd.DataFrame, st: pd.DataFrame) -> pd.DataFrame:
     def having(mask: pd.Series) -> pd.Series:
         return pt["patient_id"].isin(set(st.loc[mask, "patient_id"]))
 
-    flags = pd.DataFrame({
-        "pre DNA": having((st["timepoint"] == "pre") & st["has_dna"]),
-        "pre RNA": having((st["timepoint"] == "pre") & st["has_rna"]),
-        "on-treatment": having(st["timepoint"] == "on"),
-        "post DNA": having((st["timepoint"] == "post") & st["has_dna"]),
-        "post RNA": having((st["timepoint"] == "post") & st["has_rna"]),
-    })
+    flags = pd.DataFrame(
+        {
+            "pre DNA": having((st["timepoint"] == "pre") & st["has_dna"]),
+            "pre RNA": having((st["timepoint"] == "pre") & st["has_rna"]),
+            "on-treatment": having(st["timepoint"] == "on"),
+            "post DNA": having((st["timepoint"] == "post") & st["has_dna"]),
+            "post RNA": having((st["timepoint"] == "post") & st["has_rna"]),
+        }
+    )
     flags["pre+post DNA"] = flags["pre DNA"] & flags["post DNA"]
     flags["pre+post RNA"] = flags["pre RNA"] & flags["post RNA"]
     flags["cancer_type"] = pt["cancer_type"].to_numpy()
     out = flags.groupby("cancer_type").sum().astype(int)
     out.loc["All"] = out.sum()
-    out.insert(0, "patients", pt.groupby("cancer_type").size().reindex(out.index[:-1]).tolist()
-               + [len(pt)])
+    out.insert(0, "patients", pt.groupby("cancer_type").size().reindex(out.index[:-1]).tolist() + [len(pt)])
     return out
 
 
-def swimmer_data(cohort: Cohort, n: int = 40, seed: int = 0, benefit_months: float = 6,
-                 min_exposure_weeks: float = 6) -> dict[str, pd.DataFrame]:
-    """A random subset of patients for a swimmer plot, with row numbers instead of identifiers.
+def swimmer_data(
+    cohort: Cohort, n: int = 40, seed: int = 0, benefit_months: float = 6, min_exposure_weeks: float = 6
+) -> Swimmer:
+    """A random subset of ``n`` patients for a swimmer plot, numbered instead of identified.
 
-    Returns ``lanes`` (one row per patient: row, cancer type, class, follow-up, death,
-    progression, treatment stop, best response) and ``events`` (row, day, kind) for samples
-    and radiotherapy. Identifiers are dropped.
+    Patients are drawn with ``seed`` and numbered by follow-up (1 = shortest); see
+    :class:`Swimmer` for the columns.
     """
     pt = patient_table(cohort, benefit_months, min_exposure_weeks)
+    st = sample_table(cohort, benefit_months, min_exposure_weeks)
+    return _swimmer(cohort, pt, st, n, seed)
+
+
+def _swimmer(cohort: Cohort, pt: pd.DataFrame, st: pd.DataFrame, n: int, seed: int) -> Swimmer:
     rng = np.random.default_rng(seed)
     take = rng.choice(len(pt), size=min(n, len(pt)), replace=False)
     sub = pt.iloc[take].sort_values("last_followup_day", ascending=True).reset_index(drop=True)
     sub["row"] = np.arange(1, len(sub) + 1)
-    rowmap = dict(zip(sub["patient_id"], sub["row"]))
-    st = sample_table(cohort, benefit_months, min_exposure_weeks)
+    rowmap = dict(zip(sub["patient_id"], sub["row"], strict=True))
     st = st[st["patient_id"].isin(rowmap)]
-    events = [pd.DataFrame({"row": st["patient_id"].map(rowmap), "day": st["collection_day"],
-                            "kind": st["timepoint"].map(lambda t: f"{t} biopsy")})]
+    events = [
+        pd.DataFrame(
+            {
+                "row": st["patient_id"].map(rowmap),
+                "day": st["collection_day"],
+                "kind": st["timepoint"].map(lambda t: f"{t} biopsy"),
+            }
+        )
+    ]
     if cohort.radiotherapy is not None:
         r = cohort.radiotherapy[cohort.radiotherapy["patient_id"].isin(rowmap)]
-        events.append(pd.DataFrame({"row": r["patient_id"].map(rowmap), "day": r["start_day"],
-                                    "kind": "radiotherapy"}))
+        events.append(
+            pd.DataFrame({"row": r["patient_id"].map(rowmap), "day": r["start_day"], "kind": "radiotherapy"})
+        )
     ev = pd.concat(events, ignore_index=True).dropna(subset=["day"])
-    lanes = sub[["row", "cancer_type", "resistance_class", "best_response", "last_followup_day",
-                 "death", "progression_day", "stop_day"]].copy()
-    return {"lanes": lanes, "events": ev}
+    lanes = sub[
+        [
+            "row",
+            "cancer_type",
+            "resistance_class",
+            "best_response",
+            "last_followup_day",
+            "death",
+            "progression_day",
+            "stop_day",
+        ]
+    ].copy()
+    return Swimmer(lanes=lanes, events=ev)

@@ -8,7 +8,7 @@ from pathlib import Path
 from helpers.book.pipeline import load_params, parse_overrides, run
 from helpers.data.cohort import Cohort
 from helpers.data.fetch import fetch_study
-from helpers.data.sources import import_cbioportal, import_tidy
+from helpers.data.importers import import_cbioportal, import_tidy
 from helpers.errors import HelpersError
 from helpers.simulate import save_simulated, simulate_cohort
 

@@ -17,9 +17,13 @@ SIMULATED_MARK = "simulated data"
 
 
 def mark_simulated(fig: plt.Figure) -> plt.Figure:
-    """Add the "simulated data" mark to ``fig`` (once) when the chapter's cohort is simulated."""
+    """Add the "simulated data" mark to ``fig`` (once) when the chapter's cohort is simulated.
+
+    Figures shown inside :func:`helpers.book.privacy.open_published_data` draw open published
+    cohorts (real patients, chapter 7), not the chapter's cohort: they are never marked.
+    """
     cohort = _state["cohort"]
-    if isinstance(cohort, Cohort) and cohort.simulated:
+    if isinstance(cohort, Cohort) and cohort.simulated and not _state.get("open_published"):
         if not any(text.get_text() == SIMULATED_MARK for text in fig.texts):
             fig.text(0.995, 0.005, SIMULATED_MARK, ha="right", va="bottom", fontsize=8,
                      color="#7f8c8d", style="italic")

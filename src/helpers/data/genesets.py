@@ -7,14 +7,14 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from helpers.errors import SourceFormatError
+import pandas as pd
+
+from helpers.errors import SourceFormatError, Violation, check, raise_violations
+
+__all__ = ["DATA_DIR", "SIGNATURE_DIR", "load_signatures", "read_gmt"]
 
 DATA_DIR = Path(__file__).resolve().parents[3] / "data"
 SIGNATURE_DIR = DATA_DIR / "signatures"
-
-
-class GMTFormatError(SourceFormatError):
-    """A GMT file is malformed (the message names the file and the line)."""
 
 
 # ----------------------------------------------------------------------------- GMT files
@@ -41,53 +41,92 @@ def read_gmt(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     ------
     FileNotFoundError
         If ``path`` does not exist.
-    GMTFormatError
-        On a line with fewer than three fields, an empty set name or gene field, a gene
-        repeated within a set, a set name defined twice, or a file with no set. The
-        message names the file and the line number.
+    helpers.errors.SourceFormatError
+        On lines with fewer than three fields, an empty set name or gene field, a gene
+        repeated within a set, or a set name defined twice (every broken rule of the file
+        is listed, with the numbers of the lines that break it), or a file with no set.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"GMT file not found: {path}")
     gene_sets: dict[str, list[str]] = {}
+    rows = []
     defined_on: dict[str, int] = {}
     with path.open(encoding="utf-8") as handle:
         for line_no, raw_line in enumerate(handle, start=1):
             line = raw_line.rstrip("\r\n")
             if not line.strip() or line.startswith("#"):
                 continue
-            where = f"{path}, line {line_no}"
             fields = line.rstrip("\t").split("\t")
-            if len(fields) < 3:
-                raise GMTFormatError(
-                    f"{where}: expected 'name<TAB>description<TAB>gene...' with at least "
-                    f"one gene, found {len(fields)} tab-separated field(s)"
-                )
             name = fields[0].strip()
             genes = [gene.strip() for gene in fields[2:]]
-            if not name:
-                raise GMTFormatError(f"{where}: the gene-set name (field 1) is empty")
-            empty_columns = [str(col) for col, gene in enumerate(genes, start=3) if not gene]
-            if empty_columns:
-                raise GMTFormatError(
-                    f"{where}: gene set {name!r} has empty gene field(s) at "
-                    f"column(s) {', '.join(empty_columns)}"
-                )
-            if name in gene_sets:
-                raise GMTFormatError(
-                    f"{where}: gene set {name!r} is defined twice "
-                    f"(first on line {defined_on[name]})"
-                )
-            repeated = sorted(gene for gene, count in Counter(genes).items() if count > 1)
-            if repeated:
-                raise GMTFormatError(
-                    f"{where}: gene set {name!r} lists gene(s) more than once: "
-                    f"{', '.join(repeated)}"
-                )
-            gene_sets[name] = genes
-            defined_on[name] = line_no
+            row = {
+                "line": line_no,
+                "name": name,
+                "fields": len(fields),
+                "empty_gene_columns": ", ".join(
+                    str(col) for col, gene in enumerate(genes, start=3) if not gene
+                ),
+                "repeated_genes": ", ".join(sorted(g for g, n in Counter(genes).items() if n > 1 and g)),
+                "first_defined_on": defined_on.get(name),
+            }
+            rows.append(row)
+            if name and len(fields) >= 3 and name not in defined_on:
+                defined_on[name] = line_no
+                gene_sets[name] = genes
+    lines = pd.DataFrame(
+        rows, columns=["line", "name", "fields", "empty_gene_columns", "repeated_genes", "first_defined_on"]
+    ).set_index("line")
+    lines["first_defined_on"] = lines["first_defined_on"].astype("Int64")
+    violations: list[Violation] = []
+    where = str(path)
+    check(
+        violations,
+        lines,
+        lines["fields"] < 3,
+        table=where,
+        column="fields",
+        show=["name"],
+        rule="a line is 'name<TAB>description<TAB>gene...' with at least one gene",
+    )
+    check(
+        violations,
+        lines,
+        lines["name"] == "",
+        table=where,
+        column="name",
+        rule="the gene-set name (field 1) must not be empty",
+    )
+    check(
+        violations,
+        lines,
+        (lines["fields"] >= 3) & (lines["empty_gene_columns"] != ""),
+        table=where,
+        column="empty_gene_columns",
+        show=["name"],
+        rule="a gene field must not be empty",
+    )
+    check(
+        violations,
+        lines,
+        lines["repeated_genes"] != "",
+        table=where,
+        column="repeated_genes",
+        show=["name"],
+        rule="a gene must not repeat within a set",
+    )
+    check(
+        violations,
+        lines,
+        lines["first_defined_on"].notna() & (lines["name"] != ""),
+        table=where,
+        column="first_defined_on",
+        show=["name"],
+        rule="a gene-set name must be defined once",
+    )
+    raise_violations(violations, where=f"{path} is not a valid GMT file", error=SourceFormatError)
     if not gene_sets:
-        raise GMTFormatError(f"{path}: no gene set found")
+        raise SourceFormatError(f"{path}: no gene set found")
     return gene_sets
 
 
@@ -109,7 +148,7 @@ def load_signatures(names: Iterable[str] | None = None) -> dict[str, list[str]]:
     ------
     FileNotFoundError
         If the signature directory or its GMT files are missing.
-    GMTFormatError
+    helpers.errors.SourceFormatError
         If a file is malformed or two files define the same signature name.
     KeyError
         If a requested name is not shipped (the message lists what is).
@@ -126,7 +165,7 @@ def load_signatures(names: Iterable[str] | None = None) -> dict[str, list[str]]:
     for gmt_file in gmt_files:
         for name, genes in read_gmt(gmt_file).items():
             if name in library:
-                raise GMTFormatError(
+                raise SourceFormatError(
                     f"signature {name!r} is defined in both {source[name].name} and {gmt_file.name}"
                 )
             library[name] = genes
@@ -136,7 +175,5 @@ def load_signatures(names: Iterable[str] | None = None) -> dict[str, list[str]]:
     requested = list(names)
     unknown = [name for name in requested if name not in library]
     if unknown:
-        raise KeyError(
-            f"unknown signature(s) {unknown}; shipped in {SIGNATURE_DIR}: {sorted(library)}"
-        )
+        raise KeyError(f"unknown signature(s) {unknown}; shipped in {SIGNATURE_DIR}: {sorted(library)}")
     return {name: list(library[name]) for name in requested}

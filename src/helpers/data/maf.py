@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 
-from helpers.data.cohort import VARIANT_CLASSES
-from helpers.errors import SourceFormatError, require_columns
+from helpers.data.schema import VARIANT_CLASSES
+from helpers.errors import SourceFormatError, Violation, check, raise_violations, require_columns
 
 #: Variant_Classification values of the MAF specification (the canonical cohort's vocabulary).
 MAF_VARIANT_CLASSES: frozenset[str] = frozenset(VARIANT_CLASSES)
@@ -99,6 +98,8 @@ _FOUNDATIONONE_CHANNELS = {
 }
 
 
+#: How error messages name the table :func:`map_foundationone` reads.
+_SOURCE_TABLE = "mutations.tsv"
 
 _HGVSC_COORDS = re.compile(r"^c\.(-?\d+)(?:[+-]\d+)?(?:_(-?\d+)(?:[+-]\d+)?)?(.*)$")
 
@@ -174,28 +175,42 @@ def map_foundationone(mutations_tsv: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
         row whose ambiguous class cannot be resolved.
     """
     require_columns(
-        mutations_tsv, ["sample_id", "gene", "variant_classification", "protein_change", "hgvsc", "vaf"],
-        "mutations.tsv", SourceFormatError,
+        mutations_tsv,
+        ["sample_id", "gene", "variant_classification", "protein_change", "hgvsc", "vaf"],
+        _SOURCE_TABLE,
+        SourceFormatError,
     )
+    # examples show row labels and values, never a sample identifier of the source
+    source = {"table": _SOURCE_TABLE, "show": ["gene"], "withhold": ["sample_id"]}
     parts = mutations_tsv["variant_classification"].astype(str).str.split(":", n=1, expand=True)
-    if parts.shape[1] != 2 or parts[1].isna().any():
-        bad = parts[1].isna() if parts.shape[1] == 2 else pd.Series(True, index=parts.index)
-        raise SourceFormatError(
-            "mutations.tsv.variant_classification: expected 'channel:Class', e.g.\n"
-            + mutations_tsv.loc[np.asarray(bad), ["gene", "variant_classification"]].head(3).to_string()
-        )
+    violations: list[Violation] = []
+    unsplit = parts[1].isna() if parts.shape[1] == 2 else pd.Series(True, index=parts.index)
+    check(
+        violations,
+        mutations_tsv,
+        unsplit,
+        column="variant_classification",
+        rule="must read 'channel:Class'",
+        **source,
+    )
+    raise_violations(violations, "map_foundationone: cannot read the FoundationOne calls", SourceFormatError)
     channel, category = parts[0], parts[1]
     kind = channel.map(_FOUNDATIONONE_CHANNELS)
     unknown = kind.isna() | ~(
         ((kind == "short") & category.isin(FOUNDATIONONE_SHORT_VARIANT_CLASSES))
         | ((kind == "copy") & category.isin(FOUNDATIONONE_COPY_STATES))
     )
-    if unknown.any():
-        raise SourceFormatError(
-            "mutations.tsv.variant_classification: unmapped channel/class "
-            f"{sorted(mutations_tsv.loc[unknown, 'variant_classification'].unique())}; extend "
-            "FOUNDATIONONE_SHORT_VARIANT_CLASSES / FOUNDATIONONE_COPY_STATES"
-        )
+    unmapped = sorted(mutations_tsv.loc[unknown, "variant_classification"].astype(str).unique())
+    check(
+        violations,
+        mutations_tsv,
+        unknown,
+        column="variant_classification",
+        rule=f"channel/class not mapped ({unmapped}); extend FOUNDATIONONE_SHORT_VARIANT_CLASSES "
+        "/ FOUNDATIONONE_COPY_STATES",
+        **source,
+    )
+    raise_violations(violations, "map_foundationone: cannot map the FoundationOne calls", SourceFormatError)
 
     short = mutations_tsv[kind == "short"]
     maf = category[kind == "short"].map(FOUNDATIONONE_SHORT_VARIANT_CLASSES)
@@ -210,12 +225,18 @@ def map_foundationone(mutations_tsv: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
             if net is not None and net != 0:
                 prefix = "Frame_Shift_" if fmi_class == "Frameshift" else "In_Frame_"
                 value = prefix + ("Del" if net < 0 else "Ins")
-        if value is None:
-            raise SourceFormatError(
-                f"mutations.tsv row {index}: cannot resolve FoundationOne class {fmi_class!r} "
-                f"(protein_change={short.at[index, 'protein_change']!r}, hgvsc={short.at[index, 'hgvsc']!r})"
-            )
-        resolved[index] = value
+        resolved[index] = value  # None: not resolvable, reported below
+    check(
+        violations,
+        short,
+        resolved.isna(),
+        table=_SOURCE_TABLE,
+        column="variant_classification",
+        rule="an ambiguous FoundationOne class cannot be resolved from protein_change and hgvsc",
+        show=["gene", "protein_change", "hgvsc"],
+        withhold=["sample_id"],
+    )
+    raise_violations(violations, "map_foundationone: cannot map the FoundationOne calls", SourceFormatError)
     mutations = pd.DataFrame(
         {
             "sample_id": short["sample_id"],

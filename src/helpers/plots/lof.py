@@ -1,12 +1,16 @@
 """Figures of the acquired-LoF chapter: volcano plots, a paired oncoprint and a forest plot.
 
-Every function takes the tables of :func:`helpers.analysis.lof.acquired_lof_analysis`, draws a new
-figure, marks it as simulated where it is, and returns the Figure. Patients and samples are
-never identified: oncoprint columns are numbered.
+Every function takes an :class:`~helpers.analysis.lof.AcquiredLofResult` (and, for the oncoprint
+and the forest plot, the genes to draw), and returns the Figure; the "simulated data" mark is
+added by :func:`helpers.book.figures.show`. When there is nothing to draw (no gene tested, no
+pair), the figure says so in one line instead of failing. Patients and samples are never
+identified: oncoprint columns are numbered, and counts in labels go through ``count_label`` so
+a restricted cohort can suppress small ones.
 """
+
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,15 +19,14 @@ from matplotlib.patches import Patch, Polygon
 
 from helpers.analysis.lof import (
     COMPARISON_LABELS,
-    CRITERION_COLUMNS,
+    GROUP_COMPARISONS,
     PRIMARY_COMPARISON,
     SECONDARY_COMPARISON,
-    AcquiredLofAnalysis,
+    AcquiredLofResult,
 )
-from helpers.plots.style import simulated_caption
-from helpers.book.privacy import count_label
+from helpers.errors import InputError, require_columns
 
-__all__ = ["LOF_KIND_COLOURS", "PlotLofError", "volcano_plot", "paired_oncoprint", "lof_forest_plot"]
+__all__ = ["LOF_KIND_COLOURS", "volcano_plot", "paired_oncoprint", "lof_forest_plot"]
 
 #: Colours of the oncoprint cells.
 LOF_KIND_COLOURS: dict[str, str] = {
@@ -38,66 +41,66 @@ _OTHER_COLOUR = "#95a5a6"
 # Odds ratios are drawn on log2 axes clipped to this range (Firth estimates are finite but can be
 # very large when a gene has carriers in one group only); clipped points are drawn as triangles.
 _LOG2_OR_LIMIT = 8.0
+_Y_LABELS = {
+    "both": "-log10 p (larger of Fisher, Firth)",
+    "firth": "-log10 p (Firth)",
+    "fisher": "-log10 p (Fisher)",
+}
 
 
-class PlotLofError(ValueError):
-    """A figure of :mod:`helpers.plots.lof` was asked for something the tables do not hold."""
-
-
-def _require(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise PlotLofError(f"{what}: table lacks column(s) {missing}")
+def _nothing_to_draw(title: str, note: str) -> plt.Figure:
+    """A small figure that says why there is nothing to draw."""
+    fig, ax = plt.subplots(figsize=(8, 1.4))
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=10)
+    ax.text(0.5, 0.4, note, ha="center", va="center", fontsize=9, color="#566573", transform=ax.transAxes)
+    return fig
 
 
 def volcano_plot(
-    results: pd.DataFrame,
-    comparison: str = PRIMARY_COMPARISON,
-    fdr: float = 0.1,
-    criterion: str = "both",
-    simulated: bool = True,
-    ncols: int = 4,
-) -> plt.Figure | None:
+    result: AcquiredLofResult, comparison: str = PRIMARY_COMPARISON, ncols: int = 4
+) -> plt.Figure:
     """Volcano plots, one panel per cancer type with tested genes.
 
     Parameters
     ----------
-    results
-        ``AcquiredLofAnalysis.results``.
+    result
+        From :func:`helpers.analysis.lof.acquired_lof_analysis`: its ``results`` are drawn, the
+        p-value of its ``criterion`` on the y axis, and genes whose q-value is at most its
+        ``fdr`` are coloured and labelled.
     comparison
-        Which comparison to draw.
-    fdr, criterion
-        The p-value of ``criterion`` (:data:`helpers.analysis.lof.CRITERION_COLUMNS`) is drawn, and genes
-        whose q-value is at most ``fdr`` are coloured and labelled.
-    simulated
-        Mark the figure as simulated.
+        Which group comparison to draw.
     ncols
         Panels per row.
 
     Returns
     -------
-    matplotlib.figure.Figure or None
-        None when no gene was tested in this comparison. x: log2 odds ratio of the Firth model
-        (case vs reference group), y: -log10 p; a dashed line marks the largest p-value that
-        passes the FDR in each panel (Benjamini–Hochberg thresholds differ between panels).
+    matplotlib.figure.Figure
+        x: log2 odds ratio of the Firth model (case vs reference group), y: -log10 p; a dashed
+        line marks the largest p-value that passes the FDR in each panel (Benjamini–Hochberg
+        thresholds differ between panels). A one-line note when no gene was tested.
     """
-    if criterion not in CRITERION_COLUMNS:
-        raise PlotLofError(f"volcano_plot: criterion must be one of {list(CRITERION_COLUMNS)}, got {criterion!r}")
-    p_col, q_col = CRITERION_COLUMNS[criterion]
-    _require(results, ["cancer_type", "comparison", "gene", "tested", "firth_or", p_col, q_col], "volcano_plot")
+    if comparison not in GROUP_COMPARISONS:
+        raise InputError(
+            f"volcano_plot: comparison must be one of {list(GROUP_COMPARISONS)}, got {comparison!r}"
+        )
+    p_col, q_col, fdr = result.p_column, result.q_column, result.fdr
+    results = result.results
+    require_columns(
+        results, ["cancer_type", "comparison", "gene", "tested", "firth_or", p_col, q_col], "results"
+    )
     tested = results[(results["comparison"] == comparison) & results["tested"].astype(bool)]
     tested = tested[tested[p_col].notna() & tested["firth_or"].notna()]
+    title = f"LoF per gene: {COMPARISON_LABELS[comparison]}"
     if tested.empty:
-        return None
+        return _nothing_to_draw(title, "No gene had enough LoF carriers to be tested in any cancer type.")
     types = sorted(tested["cancer_type"].unique())
     ncols = max(1, min(ncols, len(types)))
     nrows = int(np.ceil(len(types) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols, 2.9 * nrows + 0.8), squeeze=False)
-    for ax in axes.ravel()[len(types):]:
+    for ax in axes.ravel()[len(types) :]:
         ax.set_visible(False)
-    y_label = {"both": "-log10 p (larger of Fisher, Firth)", "firth": "-log10 p (Firth)",
-               "fisher": "-log10 p (Fisher)"}[criterion]
-    for ax, cancer_type in zip(axes.ravel(), types):
+    for ax, cancer_type in zip(axes.ravel(), types, strict=False):
         part = tested[tested["cancer_type"] == cancer_type]
         x = np.log2(part["firth_or"].astype(float).to_numpy())
         clipped = np.abs(x) > _LOG2_OR_LIMIT
@@ -106,26 +109,38 @@ def volcano_plot(
         y = -np.log10(p)
         found = (part[q_col].astype(float) <= fdr).to_numpy()
         for mask, colour, size in ((~found, _OTHER_COLOUR, 9), (found, _FOUND_COLOUR, 22)):
-            ax.scatter(x[mask & ~clipped], y[mask & ~clipped], s=size, color=colour, alpha=0.8,
-                       linewidths=0)
-            ax.scatter(x[mask & clipped], y[mask & clipped], s=size + 6, color=colour, marker="^",
-                       alpha=0.8, linewidths=0)
+            ax.scatter(x[mask & ~clipped], y[mask & ~clipped], s=size, color=colour, alpha=0.8, linewidths=0)
+            ax.scatter(
+                x[mask & clipped],
+                y[mask & clipped],
+                s=size + 6,
+                color=colour,
+                marker="^",
+                alpha=0.8,
+                linewidths=0,
+            )
         if found.any():
             ax.axhline(-np.log10(p[found].max()), color=_FOUND_COLOUR, lw=0.7, ls="--")
             genes = part["gene"].to_numpy()
             for i in np.flatnonzero(found)[np.argsort(-y[found], kind="mergesort")]:
-                ax.annotate(genes[i], (x[i], y[i]), xytext=(3, 2), textcoords="offset points",
-                            fontsize=7, color=_FOUND_COLOUR)
+                ax.annotate(
+                    genes[i],
+                    (x[i], y[i]),
+                    xytext=(3, 2),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color=_FOUND_COLOUR,
+                )
         ax.axvline(0, color="black", lw=0.6)
         ax.set_xlim(-_LOG2_OR_LIMIT - 0.5, _LOG2_OR_LIMIT + 0.5)
         ax.set_title(f"{cancer_type} ({len(part)} genes tested)", fontsize=9)
         ax.set_xlabel("log2 odds ratio (Firth)", fontsize=8)
-        ax.set_ylabel(y_label, fontsize=8)
+        ax.set_ylabel(_Y_LABELS[result.criterion], fontsize=8)
         ax.tick_params(labelsize=7)
-    fig.suptitle(f"LoF per gene: {COMPARISON_LABELS.get(comparison, comparison)}\n"
-                 f"red: found (q <= {fdr:g}); triangles: |log2 OR| > {_LOG2_OR_LIMIT:g}, drawn at "
-                 "the edge", fontsize=9)
-    simulated_caption(axes.ravel()[0], simulated)
+    fig.suptitle(
+        f"{title}\nred: found (q <= {fdr:g}); triangles: |log2 OR| > {_LOG2_OR_LIMIT:g}, drawn at the edge",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
 
@@ -142,63 +157,77 @@ def _memo_order(pre: np.ndarray, post: np.ndarray) -> np.ndarray:
     return np.lexsort(keys)
 
 
-def paired_oncoprint(
-    analysis: AcquiredLofAnalysis,
-    genes: pd.DataFrame,
-    pair_group: str = "post_acquired",
-    simulated: bool = True,
-) -> plt.Figure | None:
-    """Oncoprint of pre-treatment / post-progression pairs for the leading genes.
-
-    Parameters
-    ----------
-    analysis
-        From :func:`helpers.analysis.lof.acquired_lof_analysis`.
-    genes
-        Leading genes: columns ``cancer_type`` and ``gene`` (one panel per cancer type, genes in
-        the given order).
-    pair_group
-        ``post_acquired`` (default) or ``post_primary``: which post-progression samples are paired
-        with the patient's pre-treatment sample.
-    simulated
-        Mark the figure as simulated.
-
-    Returns
-    -------
-    matplotlib.figure.Figure or None
-        None when no cancer type of ``genes`` has a pair. Each column is a patient (numbered, never
-        identified), each row a gene; in each cell the lower-left triangle is the pre-treatment
-        sample and the upper-right triangle the post-progression sample, coloured by the kind of
-        LoF (truncating variant, deep deletion, both), wild type or not assayed. Patients who
-        gained a LoF come first.
-    """
-    _require(genes, ["cancer_type", "gene"], "paired_oncoprint")
-    if pair_group not in ("post_acquired", "post_primary"):
-        raise PlotLofError(f"paired_oncoprint: pair_group must be post_acquired or post_primary, got {pair_group!r}")
-    chosen = analysis.samples
-    kinds = (analysis.events.set_index(["sample_id", "gene"])["kind"] if len(analysis.events)
-             else pd.Series(dtype=object))
+def _pair_panels(result: AcquiredLofResult, genes: pd.DataFrame, pair_group: str) -> list[tuple]:
+    """Per cancer type of ``genes`` with a pair: genes, sample ids and LoF status, in drawing order."""
+    chosen = result.samples
     panels = []
     for cancer_type, rows in genes.groupby("cancer_type", sort=True):
         in_type = chosen[chosen["cancer_type"] == cancer_type]
         post = in_type[in_type["group"].astype(str) == pair_group].set_index("patient_id")["sample_id"]
         pre = in_type[in_type["group"].astype(str) == "pre"].set_index("patient_id")["sample_id"]
         patients = sorted(set(post.index) & set(pre.index))
-        gene_list = [g for g in dict.fromkeys(rows["gene"]) if g in analysis.lof.columns]
+        gene_list = [g for g in dict.fromkeys(rows["gene"]) if g in result.lof.columns]
         if not patients or not gene_list:
             continue
         pre_ids, post_ids = pre.loc[patients].to_numpy(), post.loc[patients].to_numpy()
-        pre_lof = analysis.lof.loc[pre_ids, gene_list].to_numpy(dtype=float).T
-        post_lof = analysis.lof.loc[post_ids, gene_list].to_numpy(dtype=float).T
+        pre_lof = result.lof.loc[pre_ids, gene_list].to_numpy(dtype=float).T
+        post_lof = result.lof.loc[post_ids, gene_list].to_numpy(dtype=float).T
         order = _memo_order(pre_lof, post_lof)
-        panels.append((cancer_type, gene_list, pre_ids[order], post_ids[order],
-                       pre_lof[:, order], post_lof[:, order]))
-    if not panels:
-        return None
+        panels.append(
+            (cancer_type, gene_list, pre_ids[order], post_ids[order], pre_lof[:, order], post_lof[:, order])
+        )
+    return panels
 
-    heights = [len(p[1]) + 1.2 for p in panels]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 0.42 * sum(heights) + 1.4), squeeze=False,
-                             gridspec_kw={"height_ratios": heights})
+
+def paired_oncoprint(
+    result: AcquiredLofResult,
+    genes: pd.DataFrame,
+    pair_group: str = "post_acquired",
+    count_label: Callable[[int], str] = str,
+) -> plt.Figure:
+    """Oncoprint of pre-treatment / post-progression pairs for the leading genes.
+
+    Parameters
+    ----------
+    result
+        From :func:`helpers.analysis.lof.acquired_lof_analysis`.
+    genes
+        Leading genes: columns ``cancer_type`` and ``gene`` (one panel per cancer type, genes in
+        the given order), e.g. :func:`helpers.analysis.lof.oncoprint_genes`.
+    pair_group
+        ``post_acquired`` (default) or ``post_primary``: which post-progression samples are paired
+        with the patient's pre-treatment sample.
+    count_label
+        Turns a count of patients into its label (the book passes
+        :func:`helpers.book.privacy.count_label`, which suppresses small counts of restricted
+        cohorts).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Each column is a patient (numbered, never identified), each row a gene; in each cell the
+        lower-left triangle is the pre-treatment sample and the upper-right triangle the
+        post-progression sample, coloured by the kind of LoF (truncating variant, deep deletion,
+        both), wild type or not assayed. Patients who gained a LoF come first. A one-line note
+        when no cancer type of ``genes`` has a pair.
+    """
+    require_columns(genes, ["cancer_type", "gene"], "genes")
+    if pair_group not in ("post_acquired", "post_primary"):
+        raise InputError(
+            f"paired_oncoprint: pair_group must be post_acquired or post_primary, got {pair_group!r}"
+        )
+    resistance = pair_group.replace("post_", "")
+    panels = _pair_panels(result, genes, pair_group)
+    if not panels:
+        return _nothing_to_draw(
+            f"Pre-treatment and post-progression pairs ({resistance} resistance)",
+            "No patient of these cancer types has both a pre-treatment and a post-progression DNA sample.",
+        )
+    kinds = (
+        result.events.set_index(["sample_id", "gene"])["kind"]
+        if len(result.events)
+        else pd.Series(dtype=object)
+    )
 
     def colour(sample_id: str, status: float, gene: str) -> str:
         if np.isnan(status):
@@ -208,17 +237,35 @@ def paired_oncoprint(
         kind = kinds.get((sample_id, gene), "truncating")
         return LOF_KIND_COLOURS.get(kind, LOF_KIND_COLOURS["truncating"])
 
-    for ax, (cancer_type, gene_list, pre_ids, post_ids, pre_lof, post_lof) in zip(axes[:, 0], panels):
+    heights = [len(p[1]) + 1.2 for p in panels]
+    fig, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(10, 0.42 * sum(heights) + 1.4),
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )
+    for ax, (cancer_type, gene_list, pre_ids, post_ids, pre_lof, post_lof) in zip(
+        axes[:, 0], panels, strict=True
+    ):
         n_patients = len(pre_ids)
         for row, gene in enumerate(gene_list):
             y = len(gene_list) - 1 - row
             for col in range(n_patients):
-                lower = Polygon([(col, y), (col + 0.9, y), (col, y + 0.9)], closed=True,
-                                facecolor=colour(pre_ids[col], pre_lof[row, col], gene),
-                                edgecolor="#bfc9ca", linewidth=0.2)
-                upper = Polygon([(col + 0.9, y), (col + 0.9, y + 0.9), (col, y + 0.9)], closed=True,
-                                facecolor=colour(post_ids[col], post_lof[row, col], gene),
-                                edgecolor="#bfc9ca", linewidth=0.2)
+                lower = Polygon(
+                    [(col, y), (col + 0.9, y), (col, y + 0.9)],
+                    closed=True,
+                    facecolor=colour(pre_ids[col], pre_lof[row, col], gene),
+                    edgecolor="#bfc9ca",
+                    linewidth=0.2,
+                )
+                upper = Polygon(
+                    [(col + 0.9, y), (col + 0.9, y + 0.9), (col, y + 0.9)],
+                    closed=True,
+                    facecolor=colour(post_ids[col], post_lof[row, col], gene),
+                    edgecolor="#bfc9ca",
+                    linewidth=0.2,
+                )
                 ax.add_patch(lower)
                 ax.add_patch(upper)
             gained = int(np.nansum((post_lof[row] == 1) & (pre_lof[row] == 0)))
@@ -232,61 +279,79 @@ def paired_oncoprint(
         ax.tick_params(length=0)
         for side in ("top", "right", "left", "bottom"):
             ax.spines[side].set_visible(False)
-        ax.set_title(f"{cancer_type}: {count_label(n_patients)} patients with a pre-treatment and a "
-                     f"post-progression DNA sample ({pair_group.replace('post_', '')} resistance)",
-                     fontsize=9, loc="left")
-    axes[-1, 0].set_xlabel("patients (numbered, not identified); lower-left triangle: pre-treatment, "
-                           "upper-right: post-progression", fontsize=8)
+        ax.set_title(
+            f"{cancer_type}: {count_label(n_patients)} patients with a pre-treatment and a "
+            f"post-progression DNA sample ({resistance} resistance)",
+            fontsize=9,
+            loc="left",
+        )
+    axes[-1, 0].set_xlabel(
+        "patients (numbered, not identified); lower-left triangle: pre-treatment, upper-right: post-progression",
+        fontsize=8,
+    )
     handles = [Patch(facecolor=c, edgecolor="#bfc9ca", label=k) for k, c in LOF_KIND_COLOURS.items()]
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7,
-               bbox_to_anchor=(0.5, 0.0))
-    simulated_caption(axes[0, 0], simulated)
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7, bbox_to_anchor=(0.5, 0.0))
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
 def lof_forest_plot(
-    results: pd.DataFrame,
+    result: AcquiredLofResult,
     genes: pd.DataFrame,
-    comparisons: Sequence[str] = (PRIMARY_COMPARISON, SECONDARY_COMPARISON),
-    simulated: bool = True,
-) -> plt.Figure | None:
+    comparisons: Sequence[str] = GROUP_COMPARISONS,
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
     """Forest plot of Firth odds ratios (95% profile CI) of the leading genes.
 
     Parameters
     ----------
-    results
-        ``AcquiredLofAnalysis.results``.
+    result
+        From :func:`helpers.analysis.lof.acquired_lof_analysis` (its ``results`` are drawn).
     genes
-        Columns ``cancer_type`` and ``gene``: the rows of the plot, top to bottom.
+        Columns ``cancer_type`` and ``gene``: the rows of the plot, top to bottom (e.g.
+        :func:`helpers.analysis.lof.leading_genes`).
     comparisons
         One marker per comparison for each gene (where the gene was tested and the Firth model
         fitted).
-    simulated
-        Mark the figure as simulated.
+    ax
+        Axes to draw on; default a new figure sized to the number of genes.
 
     Returns
     -------
-    matplotlib.figure.Figure or None
-        None when none of the genes has a fitted odds ratio. Odds ratios are drawn on a log
-        axis; an interval running beyond the axis ends in an arrow.
+    matplotlib.figure.Figure
+        Odds ratios on a log axis; an interval running beyond the axis ends in an arrow. A
+        one-line note (on ``ax`` if given) when none of the genes has a fitted odds ratio.
     """
-    _require(results, ["cancer_type", "comparison", "gene", "tested", "firth_or", "firth_ci_lower",
-                       "firth_ci_upper"], "lof_forest_plot")
-    _require(genes, ["cancer_type", "gene"], "lof_forest_plot")
+    results = result.results
+    require_columns(
+        results,
+        ["cancer_type", "comparison", "gene", "tested", "firth_or", "firth_ci_lower", "firth_ci_upper"],
+        "results",
+    )
+    require_columns(genes, ["cancer_type", "gene"], "genes")
     keyed = results[results["tested"].astype(bool) & results["firth_or"].notna()].set_index(
-        ["cancer_type", "gene", "comparison"])
-    rows = [(t, g) for t, g in zip(genes["cancer_type"], genes["gene"])]
+        ["cancer_type", "gene", "comparison"]
+    )
+    rows = list(zip(genes["cancer_type"], genes["gene"], strict=True))
     present = [(t, g) for t, g in rows if any((t, g, c) in keyed.index for c in comparisons)]
     if not present:
-        return None
-    lo_limit, hi_limit = 2.0 ** -_LOG2_OR_LIMIT, 2.0 ** _LOG2_OR_LIMIT
+        note = "No leading gene has a fitted Firth odds ratio."
+        if ax is None:
+            return _nothing_to_draw("Leading genes", note)
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes, fontsize=9, color="#566573")
+        return ax.figure
+    created = ax is None
+    if created:
+        fig, ax = plt.subplots(figsize=(8, 0.5 * len(present) + 1.6))
+    else:
+        fig = ax.figure
+    lo_limit, hi_limit = 2.0**-_LOG2_OR_LIMIT, 2.0**_LOG2_OR_LIMIT
     markers = {PRIMARY_COMPARISON: ("s", "#1f4e79", "black"), SECONDARY_COMPARISON: ("o", "white", "#b9770e")}
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(present) + 1.6))
     offsets = np.linspace(0.15, -0.15, len(comparisons)) if len(comparisons) > 1 else [0.0]
     for i, (cancer_type, gene) in enumerate(present):
         y = len(present) - 1 - i
-        for offset, comparison in zip(offsets, comparisons):
+        for offset, comparison in zip(offsets, comparisons, strict=True):
             if (cancer_type, gene, comparison) not in keyed.index:
                 continue
             row = keyed.loc[(cancer_type, gene, comparison)]
@@ -297,14 +362,32 @@ def lof_forest_plot(
             if np.isfinite(low) and np.isfinite(high):
                 ax.hlines(y + offset, max(low, lo_limit), min(high, hi_limit), color=edge, lw=1)
                 if high > hi_limit:
-                    ax.annotate("", xy=(hi_limit, y + offset), xytext=(hi_limit / 1.6, y + offset),
-                                arrowprops={"arrowstyle": "->", "color": edge, "lw": 1})
-            ax.plot(np.clip(estimate, lo_limit, hi_limit), y + offset, marker=marker, color=edge,
-                    markerfacecolor=face, markersize=6, linestyle="none")
+                    ax.annotate(
+                        "",
+                        xy=(hi_limit, y + offset),
+                        xytext=(hi_limit / 1.6, y + offset),
+                        arrowprops={"arrowstyle": "->", "color": edge, "lw": 1},
+                    )
+            ax.plot(
+                np.clip(estimate, lo_limit, hi_limit),
+                y + offset,
+                marker=marker,
+                color=edge,
+                markerfacecolor=face,
+                markersize=6,
+                linestyle="none",
+            )
     for comparison in comparisons:
         marker, face, edge = markers.get(comparison, ("D", "grey", "black"))
-        ax.plot([], [], marker=marker, color=edge, markerfacecolor=face, linestyle="none",
-                label=COMPARISON_LABELS.get(comparison, comparison))
+        ax.plot(
+            [],
+            [],
+            marker=marker,
+            color=edge,
+            markerfacecolor=face,
+            linestyle="none",
+            label=COMPARISON_LABELS.get(comparison, comparison),
+        )
     ax.axvline(1.0, color="grey", ls="--", lw=0.8)
     ax.set_xscale("log", base=2)
     ax.set_xlim(lo_limit / 1.5, hi_limit * 1.5)
@@ -312,6 +395,6 @@ def lof_forest_plot(
     ax.set_xlabel("odds ratio of LoF, Firth model adjusted for TMB, purity and MSI (95% profile CI)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=1, fontsize=8)
     ax.set_title("Leading genes")
-    simulated_caption(ax, simulated)
-    fig.tight_layout()
+    if created:  # a caller's figure keeps the layout its caller chose
+        fig.tight_layout()
     return fig

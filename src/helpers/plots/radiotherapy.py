@@ -1,41 +1,71 @@
 """Figures of the radiotherapy-salvage chapter (matplotlib).
 
-Each function draws on an ``Axes`` the caller owns and returns it; the numbers come from
-:mod:`helpers.analysis.radiotherapy`. Figures never show patient identifiers: literature rows are
-labelled by study, cohort figures by group.
+Each function takes tables of a result of :mod:`helpers.analysis.radiotherapy` (or the result
+itself), draws on ``ax`` when one is given (else on a new figure of a suitable size) and returns
+the ``Figure``. No function adds the "simulated data" mark: :func:`helpers.book.figures.show`
+does. Figures never show patient identifiers: literature rows are labelled by study, cohort
+figures by group.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from helpers.stats import survival
+from helpers.analysis.radiotherapy import MODALITY_CLASSES, RT_TIMINGS, RTCohortResult
+from helpers.errors import InputError, require_columns
 from helpers.plots.survival import forest_plot, plot_km
-from helpers.analysis.radiotherapy import MODALITY_CLASSES, RadiotherapyInputError
+from helpers.stats import survival
 from helpers.units import DAYS_PER_MONTH
 
-__all__ = ["literature_forest", "eqd2_by_modality", "response_bars", "rt_estimates_forest",
-           "km_by_rt"]
+__all__ = [
+    "eqd2_by_modality",
+    "km_by_rt",
+    "km_naive_and_landmark",
+    "literature_forest",
+    "response_bars",
+    "rt_estimates_forest",
+]
 
-SETTING_LABELS = {"salvage_after_icb_failure": "Salvage after ICB failure",
-                  "rt_with_icb_naive": "RT with ICB, ICB-naive patients"}
-SCOPE_LABELS = {"overall": "overall response", "out_of_field": "out-of-field (abscopal) response",
-                "in_field": "in-field response", "unreported": "scope not reported"}
+SETTING_LABELS = {
+    "salvage_after_icb_failure": "Salvage after ICB failure",
+    "rt_with_icb_naive": "RT with ICB, ICB-naive patients",
+}
+SCOPE_LABELS = {
+    "overall": "overall response",
+    "out_of_field": "out-of-field (abscopal) response",
+    "in_field": "in-field response",
+    "unreported": "scope not reported",
+}
 ROLE_COLOURS = {"rt": "#1f4e79", "icb_alone": "#a04000"}
-MODALITY_COLOURS = {"low_dose": "#7fb3d5", "conventional": "#52be80",
-                    "hypofractionated": "#f5b041", "SBRT": "#c0392b"}
+MODALITY_COLOURS = {
+    "low_dose": "#7fb3d5",
+    "conventional": "#52be80",
+    "hypofractionated": "#f5b041",
+    "SBRT": "#c0392b",
+}
 
 
-def _check_columns(table: pd.DataFrame, columns: list[str], where: str) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise RadiotherapyInputError(f"{where}: table lacks column(s) {missing}")
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """``ax`` and its figure, or a new figure of ``figsize`` with one axes."""
+    if ax is not None:
+        return ax.figure, ax
+    fig, new = plt.subplots(figsize=figsize)
+    return fig, new
 
 
-def literature_forest(ax: Axes, rows: pd.DataFrame, pooled: pd.DataFrame | None = None) -> Axes:
+def literature_forest(
+    rows: pd.DataFrame,
+    pooled: pd.DataFrame | None = None,
+    *,
+    ax: Axes | None = None,
+    title: str = "Objective response after RT in the literature (Yang et al. 2025)",
+) -> Figure:
     """Forest plot of objective response per study, grouped by setting and response scope.
 
     Rows with counts are squares with a 95% CI (size grows with n); rows with a printed
@@ -44,57 +74,88 @@ def literature_forest(ax: Axes, rows: pd.DataFrame, pooled: pd.DataFrame | None 
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes
-        Where to draw.
     rows : pandas.DataFrame
-        :func:`helpers.analysis.radiotherapy.literature_response_rows`; only rows with ``shown`` are
-        drawn.
+        ``LiteratureResult.responses`` (:func:`helpers.analysis.radiotherapy.literature_response_rows`);
+        only rows with ``shown`` are drawn.
     pooled : pandas.DataFrame, optional
-        :func:`helpers.analysis.radiotherapy.pool_literature`; rows with status ``pooled`` are drawn.
+        ``LiteratureResult.pooled`` (:func:`helpers.analysis.radiotherapy.pool_literature`); rows
+        with status ``pooled`` are drawn.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; by default a new figure whose height grows with the number of rows.
+    title : str
+        Axes title.
 
     Returns
     -------
-    matplotlib.axes.Axes
+    matplotlib.figure.Figure
     """
-    _check_columns(rows, ["label", "setting", "response_scope", "arm_role", "events", "n", "orr",
-                          "ci_low", "ci_high", "shown"], "literature_forest")
+    require_columns(
+        rows,
+        [
+            "label",
+            "setting",
+            "response_scope",
+            "arm_role",
+            "events",
+            "n",
+            "orr",
+            "ci_low",
+            "ci_high",
+            "shown",
+        ],
+        "literature response rows",
+    )
     shown = rows[rows["shown"]]
     if shown.empty:
-        raise RadiotherapyInputError("literature_forest: no row to show")
+        raise InputError("literature_forest: no row to show")
+    fig, ax = _axes(ax, (9, 0.32 * len(shown) + 2.6))
     y = 0.0
     ticks, labels = [], []
     for (setting, scope), group in shown.groupby(["setting", "response_scope"], sort=False):
-        ax.text(-0.02, y, f"{SETTING_LABELS.get(setting, setting)}: "
-                f"{SCOPE_LABELS.get(scope, scope)}", transform=ax.get_yaxis_transform(),
-                ha="right", va="center", fontweight="bold", fontsize=9)
+        ax.text(
+            -0.02,
+            y,
+            f"{SETTING_LABELS.get(setting, setting)}: {SCOPE_LABELS.get(scope, scope)}",
+            transform=ax.get_yaxis_transform(),
+            ha="right",
+            va="center",
+            fontweight="bold",
+            fontsize=9,
+        )
         y -= 1
         for _, r in group.iterrows():
             colour = ROLE_COLOURS.get(r["arm_role"], "black")
             if pd.notna(r["events"]):
                 ax.hlines(y, 100 * r["ci_low"], 100 * r["ci_high"], color=colour, linewidth=1.2)
                 size = 4 + 2.2 * np.sqrt(float(r["n"]))
-                ax.plot(100 * r["orr"], y, "s", color=colour, markersize=min(size, 22) / 2,
-                        linestyle="none")
+                ax.plot(100 * r["orr"], y, "s", color=colour, markersize=min(size, 22) / 2, linestyle="none")
                 text = f"{int(r['events'])}/{int(r['n'])}"
             else:
-                ax.plot(100 * r["orr"], y, "o", markerfacecolor="white", markeredgecolor=colour,
-                        markersize=6, linestyle="none")
+                ax.plot(
+                    100 * r["orr"],
+                    y,
+                    "o",
+                    markerfacecolor="white",
+                    markeredgecolor=colour,
+                    markersize=6,
+                    linestyle="none",
+                )
                 text = f"{100 * r['orr']:.1f}% (no counts)"
             ax.text(1.01, y, text, transform=ax.get_yaxis_transform(), va="center", fontsize=8)
             ticks.append(y)
-            labels.append(str(r["label"]) + (" [ICB alone]" if r["arm_role"] == "icb_alone"
-                                             else ""))
+            labels.append(str(r["label"]) + (" [ICB alone]" if r["arm_role"] == "icb_alone" else ""))
             y -= 1
         if pooled is not None and len(pooled):
-            done = pooled[(pooled["setting"] == setting) & (pooled["response_scope"] == scope)
-                          & (pooled["status"] == "pooled")]
+            done = pooled[
+                (pooled["setting"] == setting)
+                & (pooled["response_scope"] == scope)
+                & (pooled["status"] == "pooled")
+            ]
             for _, p in done.iterrows():
-                est, lo, hi = 100 * p["pooled_logit"], 100 * p["ci_low_logit"], \
-                    100 * p["ci_high_logit"]
+                est, lo, hi = 100 * p["pooled_logit"], 100 * p["ci_low_logit"], 100 * p["ci_high_logit"]
                 ax.fill([lo, est, hi, est], [y, y + 0.3, y, y - 0.3], color="black")
                 ticks.append(y)
-                labels.append(f"pooled ({p['rt_modality']}, k = {p['k']}, I² = "
-                              f"{p['i2_pct']:.0f}%)")
+                labels.append(f"pooled ({p['rt_modality']}, k = {p['k']}, I² = {p['i2_pct']:.0f}%)")
                 y -= 1
         y -= 0.6
     ax.set_yticks(ticks, labels, fontsize=8)
@@ -102,57 +163,98 @@ def literature_forest(ax: Axes, rows: pd.DataFrame, pooled: pd.DataFrame | None 
     ax.set_xlim(0, 100)
     ax.set_xlabel("objective response (%), 95% CI (logit scale) where counts are known")
     ax.plot([], [], "s", color=ROLE_COLOURS["rt"], label="RT arm, counts")
-    ax.plot([], [], "o", markerfacecolor="white", markeredgecolor=ROLE_COLOURS["rt"],
-            label="RT arm, printed % only")
+    ax.plot(
+        [],
+        [],
+        "o",
+        markerfacecolor="white",
+        markeredgecolor=ROLE_COLOURS["rt"],
+        label="RT arm, printed % only",
+    )
     ax.plot([], [], "s", color=ROLE_COLOURS["icb_alone"], label="ICB-alone comparator")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=8)
-    return ax
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
 
 
-def eqd2_by_modality(ax: Axes, courses: pd.DataFrame, edges: tuple[float, ...] = ()) -> Axes:
+def eqd2_by_modality(
+    courses: pd.DataFrame,
+    edges: tuple[float, ...] = (),
+    *,
+    ax: Axes | None = None,
+    title: str = "EQD2 of RT courses after progression, by modality",
+) -> Figure:
     """EQD2 of each RT course after progression, one strip per modality (jitter is fixed).
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes
-        Where to draw.
     courses : pandas.DataFrame
-        :func:`helpers.analysis.radiotherapy.rt_courses` (courses with timing "after progression").
+        ``RTCohortResult.courses`` (:func:`helpers.analysis.radiotherapy.rt_courses`); courses
+        with timing "after progression" are drawn.
     edges : tuple of float
         EQD2 group edges to mark with dashed lines.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new 8 x 3.2 inch figure).
+    title : str
+        Axes title.
     """
-    _check_columns(courses, ["timing", "modality", "eqd2_gy"], "eqd2_by_modality")
-    post = courses[courses["timing"] == "after progression"]
+    require_columns(courses, ["timing", "modality", "eqd2_gy"], "RT courses")
+    fig, ax = _axes(ax, (8, 3.2))
+    post = courses[courses["timing"] == RT_TIMINGS[2]]
     present = [m for m in MODALITY_CLASSES if (post["modality"] == m).any()]
     for i, modality in enumerate(present):
         values = post.loc[post["modality"] == modality, "eqd2_gy"].to_numpy(float)
         # deterministic jitter (golden-ratio sequence): identical figure on every run
         jitter = ((np.arange(len(values)) * 0.618034) % 1 - 0.5) * 0.5
-        ax.plot(values, i + jitter, "o", markersize=2.5, alpha=0.35,
-                color=MODALITY_COLOURS.get(modality, "grey"), linestyle="none")
+        ax.plot(
+            values,
+            i + jitter,
+            "o",
+            markersize=2.5,
+            alpha=0.35,
+            color=MODALITY_COLOURS.get(modality, "grey"),
+            linestyle="none",
+        )
         ax.plot([np.median(values)] * 2, [i - 0.35, i + 0.35], color="black", linewidth=2)
     for edge in edges:
         ax.axvline(edge, color="grey", linestyle="--", linewidth=0.8)
     ax.set_yticks(range(len(present)), [m.replace("_", "-") for m in present])
     ax.set_xlabel("EQD2 (Gy); black bar = median, dashed = dose-group edges")
-    return ax
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
 
 
-def response_bars(ax: Axes, table: pd.DataFrame, count_label: Callable[[int], str] = str) -> Axes:
+def response_bars(
+    table: pd.DataFrame,
+    count_label: Callable[[int], str] = str,
+    *,
+    ax: Axes | None = None,
+    xlabel: str | None = None,
+    title: str | None = None,
+) -> Figure:
     """Objective response (%) with exact 95% CI per group, in-field and out-of-field side by side.
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes
-        Where to draw.
     table : pandas.DataFrame
-        :func:`helpers.analysis.radiotherapy.response_by_group`.
+        ``RTCohortResult.response_by_eqd2_group`` or ``.response_by_modality``
+        (:func:`helpers.analysis.radiotherapy.response_by_group`).
     count_label : callable, default str
         Formats counts in the labels (pass :func:`helpers.book.privacy.count_label` so that small
         counts are suppressed for restricted cohorts).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new 8 x 4 inch figure).
+    xlabel, title : str, optional
+        Axis label of the groups and axes title.
     """
-    _check_columns(table, ["scope", "group", "responses", "evaluable", "ORR %", "CI low %",
-                           "CI high %"], "response_bars")
+    require_columns(
+        table,
+        ["scope", "group", "responses", "evaluable", "ORR %", "CI low %", "CI high %"],
+        "response table",
+    )
+    fig, ax = _axes(ax, (8, 4))
     scopes = list(dict.fromkeys(table["scope"]))
     groups = list(dict.fromkeys(table["group"]))
     width = 0.8 / max(len(scopes), 1)
@@ -164,60 +266,89 @@ def response_bars(ax: Axes, table: pd.DataFrame, count_label: Callable[[int], st
         low = orr - sub["CI low %"].to_numpy(float)
         high = sub["CI high %"].to_numpy(float) - orr
         ax.bar(x, np.nan_to_num(orr), width=width * 0.9, color=colours[s % 3], label=scope)
-        ax.errorbar(x, orr, yerr=[low, high], fmt="none", ecolor="black", linewidth=0.8,
-                    capsize=2)
-        for xi, (_, r) in zip(x, sub.iterrows()):
+        ax.errorbar(x, orr, yerr=[low, high], fmt="none", ecolor="black", linewidth=0.8, capsize=2)
+        for xi, (_, r) in zip(x, sub.iterrows(), strict=True):
             if pd.notna(r["evaluable"]) and r["evaluable"] > 0:
                 top = r["CI high %"] if pd.notna(r["CI high %"]) else 0.0
-                ax.text(xi, top + 1.5, f"{count_label(int(r['responses']))}/"
-                        f"{count_label(int(r['evaluable']))}", ha="center", va="bottom",
-                        fontsize=7)
+                ax.text(
+                    xi,
+                    top + 1.5,
+                    f"{count_label(int(r['responses']))}/{count_label(int(r['evaluable']))}",
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                )
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylabel("objective response, % of evaluable courses (exact 95% CI)")
     ax.set_ylim(0, 105)
     ax.legend(loc="upper left")
-    return ax
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if title is not None:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
 
 
-def rt_estimates_forest(ax: Axes, estimates: pd.DataFrame, planted_hr: float | None = None) -> Axes:
+def rt_estimates_forest(
+    estimates: pd.DataFrame,
+    planted_hr: float | None = None,
+    *,
+    ax: Axes | None = None,
+    title: str = "RT after progression: the naive comparisons and the corrected estimate",
+) -> Figure:
     """Hazard ratio of RT in each model (naive to adjusted), with the planted value if known.
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes
-        Where to draw.
     estimates : pandas.DataFrame
-        ``RTSurvivalResult.estimates`` from :func:`helpers.analysis.radiotherapy.rt_survival_analysis`;
+        ``RTSurvivalResult.estimates`` (:func:`helpers.analysis.radiotherapy.rt_survival_analysis`);
         models that could not be fitted (NaN) are left out.
     planted_hr : float, optional
         The hazard ratio planted in a simulated cohort (drawn as a dotted line).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new 8 x 4 inch figure).
+    title : str
+        Axes title.
     """
-    _check_columns(estimates, ["model", "bias", "hr", "ci_low", "ci_high"], "rt_estimates_forest")
+    require_columns(estimates, ["model", "bias", "hr", "ci_low", "ci_high"], "RT survival estimates")
     fitted = estimates.dropna(subset=["hr", "ci_low", "ci_high"]).copy()
     if fitted.empty:
-        raise RadiotherapyInputError("rt_estimates_forest: no model was fitted")
+        raise InputError("rt_estimates_forest: no model was fitted")
+    fig, ax = _axes(ax, (8, 4))
     fitted["label"] = fitted["model"] + "\n(" + fitted["bias"] + ")"
     forest_plot(ax, fitted, label_col="label", xlabel="hazard ratio of death, RT vs no RT (95% CI)")
     if planted_hr is not None:
-        ax.axvline(planted_hr, color="#c0392b", linestyle=":", linewidth=1.5,
-                   label=f"planted HR {planted_hr:g}")
+        ax.axvline(
+            planted_hr, color="#c0392b", linestyle=":", linewidth=1.5, label=f"planted HR {planted_hr:g}"
+        )
         ax.legend(loc="upper right", fontsize=8)
     ax.tick_params(axis="y", labelsize=8)
-    return ax
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
 
 
-def km_by_rt(ax: Axes, data: pd.DataFrame, group_col: str, labels: dict[int, str],
-             time_col: str = "pps_days", event_col: str = "event",
-             at_risk_months: tuple[float, ...] = (0, 6, 12, 18, 24),
-             min_cell_count: int | None = None, xlabel: str = "months after progression") -> Axes:
+def km_by_rt(
+    data: pd.DataFrame,
+    group_col: str,
+    labels: dict[int, str],
+    *,
+    time_col: str = "pps_days",
+    event_col: str = "event",
+    at_risk_months: tuple[float, ...] = (0, 6, 12, 18, 24),
+    min_cell_count: int | None = None,
+    xlabel: str = "months after progression",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
     """Kaplan–Meier curves by an RT group (time in months) with an at-risk table.
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes
-        Where to draw.
     data : pandas.DataFrame
-        One row per patient with ``time_col`` (days), ``event_col`` and ``group_col`` (0/1).
+        One row per patient with ``time_col`` (days), ``event_col`` and ``group_col`` (0/1),
+        e.g. ``RTCohortResult.post_progression`` or ``.landmark_set``.
     group_col : str
         The group column.
     labels : dict
@@ -230,14 +361,61 @@ def km_by_rt(ax: Axes, data: pd.DataFrame, group_col: str, labels: dict[int, str
         Suppress small at-risk counts (restricted cohorts).
     xlabel : str
         Axis label.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new 5.5 x 4.6 inch figure).
+    title : str, optional
+        Axes title.
     """
-    _check_columns(data, [time_col, event_col, group_col], "km_by_rt")
+    require_columns(data, [time_col, event_col, group_col], "survival table")
+    fig, ax = _axes(ax, (5.5, 4.6))
     curves = {}
     for value, label in labels.items():
         sub = data[data[group_col] == value]
         if len(sub):
-            curves[label] = survival.kaplan_meier(sub[time_col] / DAYS_PER_MONTH, sub[event_col],
-                                                  label=label)
-    plot_km(ax, curves, at_risk_times=at_risk_months, min_cell_count=min_cell_count,
-            xlabel=xlabel, ylabel="survival probability")
-    return ax
+            curves[label] = survival.kaplan_meier(sub[time_col] / DAYS_PER_MONTH, sub[event_col], label=label)
+    plot_km(
+        ax,
+        curves,
+        at_risk_times=at_risk_months,
+        min_cell_count=min_cell_count,
+        xlabel=xlabel,
+        ylabel="survival probability",
+    )
+    if title is not None:
+        ax.set_title(title)
+    return fig
+
+
+def km_naive_and_landmark(result: RTCohortResult) -> Figure:
+    """Kaplan–Meier curves of the two designs side by side: naive grouping and landmark.
+
+    Left: RT at any time after progression vs never, from progression (biased: the RT curve
+    cannot drop before RT starts). Right: patients alive at the landmark, by RT before it, from
+    the landmark (``result.landmark_set``). At-risk counts below ``result.min_count`` are
+    suppressed (restricted cohorts).
+
+    Parameters
+    ----------
+    result : RTCohortResult
+        From :func:`helpers.analysis.radiotherapy.cohort_analysis`.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    km_by_rt(
+        result.post_progression,
+        "ever_rt",
+        {0: "no RT", 1: "RT at any time"},
+        min_cell_count=result.min_count,
+        ax=axes[0],
+        title="Naive: RT ever vs never (BIASED)",
+    )
+    km_by_rt(
+        result.landmark_set,
+        "rt_by_landmark",
+        {0: "no RT by the landmark", 1: "RT by the landmark"},
+        min_cell_count=result.min_count,
+        xlabel=f"months after the landmark ({result.landmark_months:g} months after progression)",
+        ax=axes[1],
+        title="Landmark",
+    )
+    fig.tight_layout()
+    return fig

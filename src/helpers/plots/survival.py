@@ -1,19 +1,25 @@
 """Survival figures: Kaplan-Meier curves with an at-risk table, and forest plots of hazard ratios.
 
-Both functions draw on a matplotlib ``Axes`` the caller owns and return it, so notebooks control
-figure size and layout. The numbers come from :mod:`helpers.stats.survival`.
+Both functions draw on the ``Axes`` they are given (or on a new figure when ``ax`` is None) and
+return the ``Figure``, so callers control size and layout and can put several panels on one
+figure. They add no "simulated data" mark: :func:`helpers.book.figures.show` does. The numbers
+come from :mod:`helpers.stats.survival`.
 """
+
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
 
-from helpers.stats.survival import SurvivalInputError, at_risk_table
+from helpers.errors import InputError, Violation, check, raise_violations, require_columns
+from helpers.stats.survival import at_risk_table
 
 __all__ = ["plot_km", "forest_plot"]
 
@@ -29,22 +35,27 @@ def _as_mapping(
 
 
 def plot_km(
-    ax: Axes,
+    ax: Axes | None,
     fitters: Mapping[str, KaplanMeierFitter] | Sequence[KaplanMeierFitter] | KaplanMeierFitter,
     at_risk_times: Iterable[float] | None = None,
     *,
     ci: bool = True,
     censor_marks: bool = True,
     min_cell_count: int | None = None,
+    count: Callable[[int], str] | None = None,
     xlabel: str = "Time",
     ylabel: str = "Survival probability",
-) -> Axes:
+) -> Figure:
     """Draw Kaplan-Meier curves, optionally with a number-at-risk table under the axes.
+
+    The at-risk rows are drawn here rather than by lifelines' ``add_at_risk_counts`` because
+    restricted cohorts need small counts suppressed (``min_cell_count`` or ``count``) and
+    lifelines has no hook for that.
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes
-        Where to draw.
+    ax : matplotlib.axes.Axes or None
+        Where to draw; None draws on a new figure.
     fitters : mapping of label to KaplanMeierFitter, a sequence of them, or one
         The fitted curves (e.g. from :func:`helpers.stats.survival.kaplan_meier_by_group`).
     at_risk_times : iterable of float, optional
@@ -56,27 +67,36 @@ def plot_km(
     min_cell_count : int, optional
         Suppress at-risk counts 0 < n < ``min_cell_count`` (restricted cohorts); shown as
         "<min_cell_count".
+    count : callable, optional
+        Formats each at-risk count (e.g. :func:`helpers.book.privacy.count_label`, which
+        suppresses small counts of restricted cohorts); default ``str``.
     xlabel, ylabel : str
         Axis labels.
 
     Returns
     -------
-    matplotlib.axes.Axes
-        ``ax``; the curve of label L is the line with ``get_label() == L``.
+    matplotlib.figure.Figure
+        The figure of ``ax``; the curve of label L is the line with ``get_label() == L``, the
+        at-risk numbers are texts with gid ``at_risk``.
     """
     curves = _as_mapping(fitters)
     if not curves:
-        raise SurvivalInputError("plot_km: no curves to plot")
+        raise InputError("plot_km: no curves to plot")
     for label, fitter in curves.items():
         if not hasattr(fitter, "survival_function_"):
-            raise SurvivalInputError(f"plot_km: curve {label!r} is not a fitted KaplanMeierFitter")
+            raise InputError(f"plot_km: curve {label!r} is not a fitted KaplanMeierFitter")
+    if ax is None:
+        _, ax = plt.subplots()
+    label_of = count or str
+    for label, fitter in curves.items():
         curve = fitter.survival_function_.iloc[:, 0]
         (line,) = ax.step(curve.index, curve.to_numpy(), where="post", label=label)
         color = line.get_color()
         if ci:
             band = fitter.confidence_interval_survival_function_
-            ax.fill_between(band.index, band.iloc[:, 0], band.iloc[:, 1], step="post", alpha=0.2,
-                            color=color, linewidth=0)
+            ax.fill_between(
+                band.index, band.iloc[:, 0], band.iloc[:, 1], step="post", alpha=0.2, color=color, linewidth=0
+            )
         if censor_marks:
             durations = np.asarray(fitter.durations, dtype=float)
             censored = np.unique(durations[np.asarray(fitter.event_observed) == 0])
@@ -97,33 +117,56 @@ def plot_km(
         ax.set_xlim(min(0.0, times[0]), max(times[-1], ax.get_xlim()[1]))
         # one text row per curve below the axis, in axes coordinates vertically
         # row labels end 18 points left of the axis so they clear the counts centred at t = 0
-        ax.annotate("Number at risk", xy=(0, -0.22), xycoords="axes fraction",
-                    xytext=(-18, 0), textcoords="offset points", ha="right", va="center",
-                    fontsize="small", fontweight="bold")
+        ax.annotate(
+            "Number at risk",
+            xy=(0, -0.22),
+            xycoords="axes fraction",
+            xytext=(-18, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize="small",
+            fontweight="bold",
+        )
         for row_number, (label, counts) in enumerate(table.iterrows()):
             y = -0.30 - 0.08 * row_number
-            ax.annotate(label, xy=(0, y), xycoords="axes fraction", xytext=(-18, 0),
-                        textcoords="offset points", ha="right", va="center", fontsize="small")
-            for t, count in counts.items():
-                text = f"<{min_cell_count}" if pd.isna(count) else str(int(count))
-                ax.annotate(text, xy=(t, y), xycoords=("data", "axes fraction"), ha="center",
-                            va="center", fontsize="small", gid="at_risk")
-    return ax
+            ax.annotate(
+                label,
+                xy=(0, y),
+                xycoords="axes fraction",
+                xytext=(-18, 0),
+                textcoords="offset points",
+                ha="right",
+                va="center",
+                fontsize="small",
+            )
+            for t, n in counts.items():
+                text = f"<{min_cell_count}" if pd.isna(n) else label_of(int(n))
+                ax.annotate(
+                    text,
+                    xy=(t, y),
+                    xycoords=("data", "axes fraction"),
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                    gid="at_risk",
+                )
+    return ax.figure
 
 
 def forest_plot(
-    ax: Axes,
+    ax: Axes | None,
     table: pd.DataFrame,
     *,
     label_col: str = "covariate",
     xlabel: str = "Hazard ratio (95% CI)",
-) -> Axes:
+) -> Figure:
     """Forest plot of hazard ratios on a log scale.
 
     Parameters
     ----------
-    ax : matplotlib.axes.Axes
-        Where to draw.
+    ax : matplotlib.axes.Axes or None
+        Where to draw; None draws on a new figure.
     table : pandas.DataFrame
         With columns ``hr``, ``ci_low``, ``ci_high`` and ``label_col``, e.g. from
         :func:`helpers.stats.survival.hazard_ratio_table`; one row per line, top to bottom.
@@ -134,15 +177,27 @@ def forest_plot(
 
     Returns
     -------
-    matplotlib.axes.Axes
-        ``ax``, with a reference line at HR = 1.
+    matplotlib.figure.Figure
+        The figure of ``ax``, with a reference line at HR = 1; the estimates are the line with
+        gid ``hr_points``.
     """
-    missing = [c for c in (label_col, "hr", "ci_low", "ci_high") if c not in table.columns]
-    if missing:
-        raise SurvivalInputError(f"forest_plot: table lacks column(s) {missing}")
+    require_columns(table, [label_col, "hr", "ci_low", "ci_high"], "forest table")
     values = table[["hr", "ci_low", "ci_high"]].astype(float)
-    if (values <= 0).any().any() or values.isna().any().any():
-        raise SurvivalInputError("forest_plot: hr, ci_low and ci_high must be positive numbers")
+    violations: list[Violation] = []
+    for column in values.columns:
+        bad = ~(values[column] > 0)  # NaN fails too
+        check(
+            violations,
+            table,
+            bad,
+            table="forest table",
+            column=column,
+            rule="must be a positive number",
+            show=[label_col],
+        )
+    raise_violations(violations, "forest_plot")
+    if ax is None:
+        _, ax = plt.subplots()
     y = np.arange(len(table))[::-1]
     ax.hlines(y, values["ci_low"], values["ci_high"], color="black", linewidth=1)
     ax.plot(values["hr"], y, "s", color="black", markersize=5, linestyle="none", gid="hr_points")
@@ -151,8 +206,7 @@ def forest_plot(
     # plain-number ticks (0.5, 1, 2) read better than 10^x on a hazard-ratio axis
     low = float(min(values["ci_low"].min(), 1.0))
     high = float(max(values["ci_high"].max(), 1.0))
-    nice = np.array([0.05, 0.1, 0.2, 0.25, 0.33, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0,
-                     20.0])
+    nice = np.array([0.05, 0.1, 0.2, 0.25, 0.33, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0])
     ticks = nice[(nice >= low / 1.05) & (nice <= high * 1.05)]
     if len(ticks) > 7:
         ticks = ticks[np.isin(ticks, [0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0])]
@@ -162,4 +216,4 @@ def forest_plot(
     ax.set_yticks(y)
     ax.set_yticklabels(table[label_col].astype(str))
     ax.set_xlabel(xlabel)
-    return ax
+    return ax.figure

@@ -3,15 +3,17 @@
 Thin, validated wrappers around :mod:`lifelines` that return lifelines' own fitted objects, plus
 tidy tables for the book. Numbers agree with R's ``survival`` package (``survfit``, ``survdiff``,
 ``coxph(ties = "efron")``) to a relative tolerance of 1e-6; ``tests/test_survival.py`` checks this
-against ``../shared/reference/survival_reference.json``.
+against ``../shared/reference/survival_reference.json``. This module knows nothing of cohorts.
 
 Conventions
 -----------
 * ``time`` is any non-negative float (days in the canonical cohort, months in the public tables);
   ``event`` is 1 for the event (death, progression) and 0 for censoring.
-* Bad input (NaN, negative times, events other than 0/1, missing columns) raises
-  :class:`SurvivalInputError` (a ``ValueError``) or :class:`MissingColumnError` (a ``KeyError``)
-  whose message names the function, the column, the rule and a few offending rows.
+* Bad input (NaN, negative times, events other than 0/1, missing columns, overlapping intervals)
+  raises :class:`helpers.errors.InputError` in the package's one message format: the function,
+  then every broken rule with its table (the DataFrame argument by its parameter name, or
+  ``arguments`` for array arguments), column, number of rows and example rows (the checks are
+  in :mod:`helpers.stats.survival_checks`).
 
 Why a landmark?
 ---------------
@@ -23,6 +25,7 @@ that group is granted "immortal" time it could not have died in (Suissa 2008, Am
 (3) defining groups only from what is known at L (e.g. "progressed by L or not"), and (4) measuring
 survival from L. See :func:`landmark`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,9 +37,10 @@ from lifelines import CoxPHFitter, CoxTimeVaryingFitter, KaplanMeierFitter
 from lifelines.statistics import StatisticalResult, multivariate_logrank_test, proportional_hazard_test
 from scipy import stats
 
+from helpers.errors import InputError, Violation, check, raise_violations
+from helpers.stats import survival_checks as checks
+
 __all__ = [
-    "SurvivalInputError",
-    "MissingColumnError",
     "R_CONFORMANT_FIT_OPTIONS",
     "kaplan_meier",
     "kaplan_meier_by_group",
@@ -66,142 +70,12 @@ R_CONFORMANT_FIT_OPTIONS: dict[str, float] = {"precision": 1e-14, "r_precision":
 _HALF_TOLERANCE = 1e-10
 
 
-class SurvivalInputError(ValueError):
-    """Invalid survival data (negative or missing times, events not 0/1, bad intervals, ...)."""
-
-
-class MissingColumnError(KeyError):
-    """A column the analysis needs is not in the table."""
-
-    def __str__(self) -> str:  # KeyError would print the message with quotes around it
-        return str(self.args[0]) if self.args else ""
-
-
-# --------------------------------------------------------------------------------------------
-# input validation
-# --------------------------------------------------------------------------------------------
-
-
-def _examples(labels: Sequence[Any], values: Sequence[Any], limit: int = 5) -> str:
-    pairs = [f"{label!r}: {value!r}" for label, value in zip(labels[:limit], values[:limit])]
-    more = f", ... ({len(labels) - limit} more)" if len(labels) > limit else ""
-    return "{" + ", ".join(pairs) + more + "}"
-
-
-def _complain(where: str, name: str, rule: str, series: pd.Series, bad: np.ndarray) -> None:
-    """Raise SurvivalInputError naming the function, the column, the rule and example rows."""
-    bad_rows = series[bad]
-    raise SurvivalInputError(
-        f"{where}: {name!r} has {int(bad.sum())} value(s) that break the rule '{rule}' "
-        f"(row: value) {_examples(bad_rows.index.tolist(), bad_rows.tolist())}"
-    )
-
-
-def _as_series(values: Any, name: str, where: str) -> pd.Series:
-    if isinstance(values, pd.Series):
-        return values
-    if isinstance(values, pd.DataFrame):
-        raise SurvivalInputError(f"{where}: {name!r} must be one-dimensional, got a DataFrame")
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise SurvivalInputError(f"{where}: {name!r} must be one-dimensional, got shape {array.shape}")
-    return pd.Series(array)
-
-
-def _check_times(values: Any, name: str, where: str) -> pd.Series:
-    """Return ``values`` as a float Series after checking: numeric, no NaN/inf, >= 0."""
-    series = _as_series(values, name, where)
-    if len(series) == 0:
-        raise SurvivalInputError(f"{where}: {name!r} is empty")
-    if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
-        raise SurvivalInputError(f"{where}: {name!r} must be numeric, got dtype {series.dtype}")
-    series = series.astype(float)
-    values_ = series.to_numpy()
-    if np.isnan(values_).any():
-        _complain(where, name, "no missing values", series, np.isnan(values_))
-    if np.isinf(values_).any():
-        _complain(where, name, "finite", series, np.isinf(values_))
-    if (values_ < 0).any():
-        _complain(where, name, "time >= 0", series, values_ < 0)
-    return series
-
-
-def _check_events(values: Any, name: str, where: str) -> pd.Series:
-    """Return ``values`` as an int Series of 0/1 after checking: no NaN, only 0/1 (or bool)."""
-    series = _as_series(values, name, where)
-    if len(series) == 0:
-        raise SurvivalInputError(f"{where}: {name!r} is empty")
-    if pd.api.types.is_bool_dtype(series):
-        return series.astype(int)
-    if not pd.api.types.is_numeric_dtype(series):
-        raise SurvivalInputError(
-            f"{where}: {name!r} must be 0/1 (or boolean), got dtype {series.dtype}"
-        )
-    values_ = series.to_numpy(dtype=float)
-    if np.isnan(values_).any():
-        _complain(where, name, "no missing values", series, np.isnan(values_))
-    not_binary = ~np.isin(values_, (0.0, 1.0))
-    if not_binary.any():
-        _complain(where, name, "event is 0 (censored) or 1 (event)", series, not_binary)
-    return series.astype(int)
-
-
-def _check_same_length(where: str, **named: pd.Series) -> None:
-    lengths = {name: len(series) for name, series in named.items()}
-    if len(set(lengths.values())) > 1:
-        raise SurvivalInputError(f"{where}: inputs differ in length: {lengths}")
-
-
-def _require_columns(data: pd.DataFrame, columns: Iterable[str], where: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise SurvivalInputError(f"{where}: expected a pandas DataFrame, got {type(data).__name__}")
-    missing = [column for column in columns if column not in data.columns]
-    if missing:
-        present = [str(column) for column in data.columns]
-        shown = ", ".join(present[:20]) + (f", ... ({len(present) - 20} more)" if len(present) > 20 else "")
-        raise MissingColumnError(f"{where}: column(s) {missing} not found; the table has [{shown}]")
-
-
-def _as_list(columns: str | Sequence[str] | None) -> list[str]:
-    if columns is None:
-        return []
-    if isinstance(columns, str):
-        return [columns]
-    return list(columns)
-
-
-def _check_covariates(data: pd.DataFrame, covariates: list[str], where: str) -> pd.DataFrame:
-    """Covariates must be numeric (bool is cast to 0/1) and complete."""
-    if not covariates:
-        raise SurvivalInputError(f"{where}: no covariate columns left to fit")
-    data = data.copy()
-    for column in covariates:
-        series = data[column]
-        if pd.api.types.is_bool_dtype(series):
-            data[column] = series.astype(float)
-        elif not pd.api.types.is_numeric_dtype(series):
-            raise SurvivalInputError(
-                f"{where}: covariate {column!r} has non-numeric dtype {series.dtype}; encode it "
-                f"as 0/1 indicator columns (e.g. pandas.get_dummies(..., drop_first=True)) first"
-            )
-    incomplete = data[covariates].isna().sum()
-    incomplete = incomplete[incomplete > 0]
-    if len(incomplete):
-        raise SurvivalInputError(
-            f"{where}: missing values in covariate(s) {incomplete.to_dict()} (column: count); "
-            f"drop or impute those rows explicitly before fitting"
-        )
-    return data
-
-
 # --------------------------------------------------------------------------------------------
 # Kaplan-Meier
 # --------------------------------------------------------------------------------------------
 
 
-def kaplan_meier(
-    time: Any, event: Any, label: str | None = None, alpha: float = 0.05
-) -> KaplanMeierFitter:
+def kaplan_meier(time: Any, event: Any, label: str | None = None, alpha: float = 0.05) -> KaplanMeierFitter:
     """Fit a Kaplan-Meier (product-limit) estimator.
 
     Parameters
@@ -222,15 +96,19 @@ def kaplan_meier(
 
     Raises
     ------
-    SurvivalInputError
-        If a time is negative or missing, or an event is not 0/1.
+    helpers.errors.InputError
+        If a time is negative or missing, or an event is not 0/1 (every broken rule is listed).
     """
     where = "kaplan_meier"
-    durations = _check_times(time, "time", where)
-    events = _check_events(event, "event", where)
-    _check_same_length(where, time=durations, event=events)
+    args = checks.arguments(where, time=time, event=event)
+    violations: list[Violation] = []
+    checks.check_time(violations, args, "time", checks.ARGUMENTS, show=["time", "event"])
+    checks.check_event(violations, args, "event", checks.ARGUMENTS, show=["time", "event"])
+    raise_violations(violations, where)
     fitter = KaplanMeierFitter(alpha=alpha)
-    return fitter.fit(durations.to_numpy(), events.to_numpy(), label=label)
+    return fitter.fit(
+        args["time"].astype(float).to_numpy(), args["event"].astype(int).to_numpy(), label=label
+    )
 
 
 def kaplan_meier_by_group(
@@ -253,15 +131,10 @@ def kaplan_meier_by_group(
         Fitted curves keyed by ``str(group label)``, in sorted label order.
     """
     where = "kaplan_meier_by_group"
-    durations = _check_times(time, "time", where)
-    events = _check_events(event, "event", where)
-    groups = _as_series(group, "group", where)
-    _check_same_length(where, time=durations, event=events, group=groups)
-    groups = groups.reset_index(drop=True)
-    if groups.isna().any():
-        _complain(where, "group", "no missing values", groups, groups.isna().to_numpy())
-    durations = durations.reset_index(drop=True)
-    events = events.reset_index(drop=True)
+    args = checks.checked_groups(where, time, event, group)
+    durations = args["time"].astype(float).reset_index(drop=True)
+    events = args["event"].astype(int).reset_index(drop=True)
+    groups = args["group"].reset_index(drop=True)
     curves = {}
     for value in sorted(groups.unique(), key=str):
         mask = (groups == value).to_numpy()
@@ -271,9 +144,7 @@ def kaplan_meier_by_group(
 
 def _survival_curve(fitter: KaplanMeierFitter) -> pd.Series:
     if not isinstance(fitter, KaplanMeierFitter) or not hasattr(fitter, "survival_function_"):
-        raise SurvivalInputError(
-            f"expected a fitted lifelines.KaplanMeierFitter, got {type(fitter).__name__}"
-        )
+        raise InputError(f"expected a fitted lifelines.KaplanMeierFitter, got {type(fitter).__name__}")
     return fitter.survival_function_.iloc[:, 0]
 
 
@@ -325,7 +196,7 @@ def survival_at(fitter: KaplanMeierFitter, times: float | Iterable[float]) -> pd
     curve = _survival_curve(fitter)
     query = np.atleast_1d(np.asarray(list(times) if not np.isscalar(times) else [times], dtype=float))
     if np.isnan(query).any():
-        raise SurvivalInputError("survival_at: 'times' contains NaN")
+        raise InputError("survival_at: 'times' contains NaN")
     grid = curve.index.to_numpy(dtype=float)
     values = curve.to_numpy(dtype=float)
     position = np.searchsorted(grid, query, side="right") - 1
@@ -342,6 +213,9 @@ def at_risk_table(
     min_cell_count: int | None = None,
 ) -> pd.DataFrame:
     """Number at risk (follow-up time >= t) per curve at each time, as printed under KM plots.
+
+    Written here rather than taken from lifelines' ``add_at_risk_counts`` because restricted
+    cohorts need small counts suppressed, and lifelines counts and draws in one step.
 
     Parameters
     ----------
@@ -367,7 +241,7 @@ def at_risk_table(
     for label, fitter in items:
         _survival_curve(fitter)
         if getattr(fitter, "entry", None) is not None:
-            raise SurvivalInputError(
+            raise InputError(
                 f"at_risk_table: curve {label!r} was fitted with delayed entry, which is not supported"
             )
         durations = np.asarray(fitter.durations, dtype=float)
@@ -402,35 +276,18 @@ def logrank(time: Any, event: Any, group: Any) -> StatisticalResult:
         ``p_value`` its upper tail.
     """
     where = "logrank"
-    durations = _check_times(time, "time", where)
-    events = _check_events(event, "event", where)
-    groups = _as_series(group, "group", where)
-    _check_same_length(where, time=durations, event=events, group=groups)
-    groups = groups.reset_index(drop=True)
-    if groups.isna().any():
-        _complain(where, "group", "no missing values", groups, groups.isna().to_numpy())
+    args = checks.checked_groups(where, time, event, group)
+    groups = args["group"]
     if groups.nunique() < 2:
-        raise SurvivalInputError(
-            f"logrank: 'group' needs at least two distinct labels, got {list(groups.unique())}"
-        )
-    return multivariate_logrank_test(durations.to_numpy(), groups.to_numpy(), events.to_numpy())
+        raise InputError(f"logrank: 'group' needs at least two distinct labels, got {list(groups.unique())}")
+    return multivariate_logrank_test(
+        args["time"].astype(float).to_numpy(), groups.to_numpy(), args["event"].astype(int).to_numpy()
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Cox models
 # --------------------------------------------------------------------------------------------
-
-
-def _model_frame(data: pd.DataFrame, special: list[str], strata_cols: list[str],
-                 event_col: str, where: str) -> pd.DataFrame:
-    """Checked input of a Cox fit: strata complete, every other column a usable covariate."""
-    for column in strata_cols:
-        if data[column].isna().any():
-            _complain(where, column, "no missing values", data[column], data[column].isna().to_numpy())
-    covariates = [column for column in data.columns if column not in special]
-    frame = _check_covariates(data, covariates, where)
-    frame[event_col] = frame[event_col].astype(int)
-    return frame
 
 
 def cox(
@@ -471,13 +328,17 @@ def cox(
         The fitted model; see :func:`hazard_ratio_table` for a tidy summary.
     """
     where = "cox"
-    strata_cols = _as_list(strata)
+    strata_cols = checks.as_list(strata)
     special = [duration_col, event_col, *strata_cols]
     special += [fit_kwargs[k] for k in ("weights_col", "cluster_col", "entry_col") if fit_kwargs.get(k)]
-    _require_columns(data, special, where)
-    _check_times(data[duration_col], duration_col, where)
-    _check_events(data[event_col], event_col, where)
-    frame = _model_frame(data, special, strata_cols, event_col, where)
+    checks.require_frame(data, special, where, "data")
+    violations: list[Violation] = []
+    shown = [duration_col, event_col]
+    checks.check_time(violations, data, duration_col, "data", show=shown)
+    checks.check_event(violations, data, event_col, "data", show=shown)
+    covariates = checks.check_model_columns(violations, data, special, strata_cols, "data", where)
+    raise_violations(violations, where)
+    frame = checks.model_frame(data, covariates, event_col)
     options = {**R_CONFORMANT_FIT_OPTIONS, **dict(fit_options or {})}
     model = CoxPHFitter(alpha=alpha, penalizer=penalizer)
     return model.fit(
@@ -490,9 +351,7 @@ def cox(
     )
 
 
-def hazard_ratio_table(
-    model: CoxPHFitter | CoxTimeVaryingFitter, alpha: float | None = None
-) -> pd.DataFrame:
+def hazard_ratio_table(model: CoxPHFitter | CoxTimeVaryingFitter, alpha: float | None = None) -> pd.DataFrame:
     """Tidy hazard-ratio table of a fitted Cox model.
 
     Parameters
@@ -509,7 +368,7 @@ def hazard_ratio_table(
         exp(coef -/+ z_{1-alpha/2} se) and two-sided Wald p-value, as R's ``summary(coxph)``.
     """
     if not hasattr(model, "params_"):
-        raise SurvivalInputError(
+        raise InputError(
             f"hazard_ratio_table: expected a fitted lifelines Cox model, got {type(model).__name__}"
         )
     alpha = model.alpha if alpha is None else alpha
@@ -557,10 +416,10 @@ def proportional_hazards_test(
         ratio of that covariate changes over time.
     """
     if not isinstance(model, CoxPHFitter) or not hasattr(model, "params_"):
-        raise SurvivalInputError(
+        raise InputError(
             f"proportional_hazards_test: expected a fitted lifelines.CoxPHFitter, got {type(model).__name__}"
         )
-    transforms = ["km", "rank", "identity", "log"] if transform == "all" else _as_list(transform)
+    transforms = ["km", "rank", "identity", "log"] if transform == "all" else checks.as_list(transform)
     rows = []
     for name in transforms:
         result = proportional_hazard_test(model, data, time_transform=name)
@@ -634,28 +493,29 @@ def landmark(
     L and is excluded, as is anyone who died before L.
     """
     where = "landmark"
-    _require_columns(data, [time_col, event_col] + _as_list(known_by_landmark_col), where)
-    times = _check_times(data[time_col], time_col, where)
-    _check_events(data[event_col], event_col, where)
+    checks.require_frame(data, [time_col, event_col] + checks.as_list(known_by_landmark_col), where, "data")
     if not np.isfinite(landmark_time) or landmark_time < 0:
-        raise SurvivalInputError(
-            f"{where}: landmark_time must be a finite number >= 0, got {landmark_time!r}"
-        )
+        raise InputError(f"{where}: landmark_time must be a finite number >= 0, got {landmark_time!r}")
     if horizon is not None and (not np.isfinite(horizon) or horizon <= 0):
-        raise SurvivalInputError(f"{where}: horizon must be a finite number > 0, got {horizon!r}")
+        raise InputError(f"{where}: horizon must be a finite number > 0, got {horizon!r}")
     if group_col in data.columns:
-        raise SurvivalInputError(f"{where}: group_col {group_col!r} already exists in the table")
+        raise InputError(f"{where}: group_col {group_col!r} already exists in the table")
+    violations: list[Violation] = []
+    shown = [time_col, event_col]
+    checks.check_time(violations, data, time_col, "data", show=shown)
+    checks.check_event(violations, data, event_col, "data", show=shown)
+    if known_by_landmark_col is not None and not pd.api.types.is_numeric_dtype(data[known_by_landmark_col]):
+        dtype = data[known_by_landmark_col].dtype
+        rule = f"must hold numeric times (NaN = never happened) (got dtype {dtype})"
+        violations.append(Violation("data", known_by_landmark_col, rule, len(data)))
+    raise_violations(violations, where)
 
+    times = data[time_col].astype(float)
     at_risk = (times > landmark_time).to_numpy()
     result = data.loc[at_risk].copy()
     result[time_col] = result[time_col].astype(float) - landmark_time
     result[event_col] = result[event_col].astype(int)
     if known_by_landmark_col is not None:
-        if not pd.api.types.is_numeric_dtype(data[known_by_landmark_col]):
-            raise SurvivalInputError(
-                f"{where}: {known_by_landmark_col!r} must hold numeric times (NaN = never happened), "
-                f"got dtype {data[known_by_landmark_col].dtype}"
-            )
         happened = result[known_by_landmark_col].astype(float)
         result[group_col] = (happened <= landmark_time).astype(int)  # NaN (never) compares False
     if horizon is not None:
@@ -718,32 +578,48 @@ def to_counting_process(
         columns, sorted by patient and start. Total (stop - start) per patient equals T.
     """
     where = "to_counting_process"
-    _require_columns(data, [id_col, time_col, event_col, exposure_start_col], where)
+    checks.require_frame(data, [id_col, time_col, event_col, exposure_start_col], where, "data")
     for name in (exposure_col, start_col, stop_col):
         if name in data.columns and name not in (time_col, event_col, exposure_start_col):
-            raise SurvivalInputError(f"{where}: output column {name!r} already exists in the table")
-    times = _check_times(data[time_col], time_col, where)
-    events = _check_events(data[event_col], event_col, where)
-    if data[id_col].isna().any():
-        _complain(where, id_col, "no missing ids", data[id_col], data[id_col].isna().to_numpy())
+            raise InputError(f"{where}: output column {name!r} already exists in the table")
+    violations: list[Violation] = []
+    shown = [id_col, time_col, event_col, exposure_start_col]
+    if checks.check_time(violations, data, time_col, "data", show=shown):
+        zero = checks.floats(data[time_col]) == 0
+        rule = "must be > 0 (a zero-length follow-up has no interval; exclude it or add an explicit offset)"
+        check(violations, data, zero, table="data", column=time_col, rule=rule, show=shown)
+    checks.check_event(violations, data, event_col, "data", show=shown)
+    checks.check_complete(violations, data, id_col, "data", show=shown)
     duplicated = data[id_col].duplicated(keep=False).to_numpy()
-    if duplicated.any():
-        _complain(where, id_col, "one row per patient", data[id_col], duplicated)
-    if (times.to_numpy() == 0).any():
-        _complain(
-            where, time_col, "time > 0 (a zero-length follow-up has no interval; exclude it or "
-            "add an explicit offset)", times, times.to_numpy() == 0,
-        )
+    check(
+        violations,
+        data,
+        duplicated,
+        table="data",
+        column=id_col,
+        rule="must be unique (one row per patient)",
+        show=shown,
+    )
     exposure = data[exposure_start_col]
-    if not pd.api.types.is_numeric_dtype(exposure):
-        raise SurvivalInputError(f"{where}: {exposure_start_col!r} must be numeric (NaN = never exposed)")
-    exposure = exposure.astype(float).to_numpy()
-    if np.isinf(exposure).any():
-        _complain(where, exposure_start_col, "finite or NaN", data[exposure_start_col], np.isinf(exposure))
+    if checks.is_number(exposure):
+        check(
+            violations,
+            data,
+            np.isinf(checks.floats(exposure)),
+            table="data",
+            column=exposure_start_col,
+            rule="must be finite (NaN = never exposed)",
+            show=shown,
+        )
+    else:
+        rule = f"must be numeric (NaN = never exposed) (got dtype {exposure.dtype})"
+        violations.append(Violation("data", exposure_start_col, rule, len(data)))
+    raise_violations(violations, where)
 
+    exposure = exposure.astype(float).to_numpy()
     covariates = data.drop(columns=[id_col, time_col, event_col, exposure_start_col])
-    stop_all = times.to_numpy()
-    event_all = events.to_numpy()
+    stop_all = data[time_col].astype(float).to_numpy()
+    event_all = data[event_col].astype(int).to_numpy()
     ids = data[id_col].to_numpy()
     split = (exposure > 0) & (exposure < stop_all)  # NaN compares False
     exposed_from_origin = exposure <= 0
@@ -774,21 +650,6 @@ def to_counting_process(
     long = long.sort_values([id_col, start_col], kind="stable").reset_index(drop=True)
     long[event_col] = long[event_col].astype(int)
     return long
-
-
-def _check_intervals(long_df: pd.DataFrame, id_col: str, start_col: str, stop_col: str, where: str) -> None:
-    start = _check_times(long_df[start_col], start_col, where)
-    stop = _check_times(long_df[stop_col], stop_col, where)
-    empty = (stop.to_numpy() <= start.to_numpy())
-    if empty.any():
-        _complain(where, stop_col, f"{stop_col} > {start_col} (intervals are (start, stop])", stop, empty)
-    ordered = long_df[[id_col, start_col, stop_col]].sort_values([id_col, start_col], kind="stable")
-    same_patient = ordered[id_col].to_numpy()[1:] == ordered[id_col].to_numpy()[:-1]
-    overlap = same_patient & (ordered[start_col].to_numpy()[1:] < ordered[stop_col].to_numpy()[:-1])
-    if overlap.any():
-        overlapping_ids = ordered[id_col].iloc[1:][overlap]
-        every = np.ones(len(overlapping_ids), dtype=bool)
-        _complain(where, id_col, "intervals of a patient do not overlap", overlapping_ids, every)
 
 
 def cox_time_varying(
@@ -829,12 +690,17 @@ def cox_time_varying(
         The fitted model (model-based standard errors).
     """
     where = "cox_time_varying"
-    strata_cols = _as_list(strata)
+    strata_cols = checks.as_list(strata)
     special = [id_col, start_col, stop_col, event_col, *strata_cols]
-    _require_columns(long_df, special, where)
-    _check_events(long_df[event_col], event_col, where)
-    _check_intervals(long_df, id_col, start_col, stop_col, where)
-    frame = _model_frame(long_df, special, strata_cols, event_col, where)
+    checks.require_frame(long_df, special, where, "long_df")
+    violations: list[Violation] = []
+    checks.check_event(
+        violations, long_df, event_col, "long_df", show=[id_col, start_col, stop_col, event_col]
+    )
+    checks.check_intervals(violations, long_df, id_col, start_col, stop_col, "long_df")
+    covariates = checks.check_model_columns(violations, long_df, special, strata_cols, "long_df", where)
+    raise_violations(violations, where)
+    frame = checks.model_frame(long_df, covariates, event_col)
     options = {**R_CONFORMANT_FIT_OPTIONS, **dict(fit_options or {})}
     model = CoxTimeVaryingFitter(alpha=alpha, penalizer=penalizer)
     return model.fit(

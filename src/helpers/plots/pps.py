@@ -1,0 +1,222 @@
+"""Figures of chapter 3 (survival after progression), drawn from a :class:`helpers.analysis.pps.PPSResult`.
+
+Each function returns the ``Figure`` and adds no "simulated data" mark
+(:func:`helpers.book.figures.show` does). Counts printed on a figure (numbers at risk, deaths in the
+forest labels) go through ``count``: pass :func:`helpers.book.privacy.count_label` so that small
+counts of restricted cohorts are suppressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from lifelines import KaplanMeierFitter
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from helpers.analysis.pps import LANDMARK_GROUPS, PPSResult
+from helpers.errors import InputError
+from helpers.plots.survival import forest_plot, plot_km
+from helpers.units import CLASS_COLOURS
+
+__all__ = [
+    "AT_RISK_MONTHS",
+    "LANDMARK_COLOURS",
+    "km_by_class",
+    "km_pooled_figure",
+    "km_grid",
+    "forest_figure",
+    "immortal_time_figure",
+]
+
+#: Months at which the number at risk is printed under the survival-after-progression curves.
+AT_RISK_MONTHS: tuple[float, ...] = (0, 6, 12, 18, 24)
+
+#: Colours of the landmark groups: no progression by the landmark like acquired, else like primary.
+LANDMARK_COLOURS: dict[str, str] = dict(zip(LANDMARK_GROUPS, ("#2471a3", "#c0392b"), strict=True))
+
+Count = Callable[[int], str]
+
+
+def _available(result: PPSResult, where: str) -> None:
+    if result.missing:
+        raise InputError(f"{where}: nothing to draw: {result.missing}")
+
+
+def _km_panel(
+    ax: Axes,
+    curves: Mapping[str, KaplanMeierFitter],
+    colours: Mapping[str, str],
+    ticks: Sequence[float],
+    count: Count | None,
+    xlabel: str,
+    ylabel: str,
+) -> None:
+    # the colour cycle decides each curve's line, band and censor marks together
+    ax.set_prop_cycle(color=[colours.get(k, "#555555") for k in curves])
+    plot_km(ax, curves, ticks, count=count, xlabel=xlabel, ylabel=ylabel)
+    ax.set_xlim(0, max(ticks))
+
+
+def km_by_class(
+    curves: Mapping[str, KaplanMeierFitter],
+    *,
+    ax: Axes | None = None,
+    title: str = "",
+    at_risk_times: Sequence[float] = AT_RISK_MONTHS,
+    count: Count | None = None,
+) -> Figure:
+    """KM curves of survival after progression, acquired vs primary, with at-risk numbers.
+
+    Parameters
+    ----------
+    curves : mapping of class to KaplanMeierFitter
+        E.g. ``result.curves`` or one entry of ``result.curves_by_cancer_type``.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure).
+    title : str
+        Panel title.
+    at_risk_times : sequence of float
+        Months at which the number at risk is printed (and the x range).
+    count : callable, optional
+        Formats the at-risk counts (small-count suppression).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.8))
+    _km_panel(
+        ax, curves, CLASS_COLOURS, at_risk_times, count, "Months since progression", "Survival probability"
+    )
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def km_pooled_figure(
+    result: PPSResult, *, count: Count | None = None, at_risk_times: Sequence[float] = AT_RISK_MONTHS
+) -> Figure:
+    """KM curves of survival after progression by class, all cancer types together."""
+    _available(result, "km_pooled_figure")
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    km_by_class(
+        result.curves,
+        ax=ax,
+        title="Survival after progression, all cancer types",
+        at_risk_times=at_risk_times,
+        count=count,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def km_grid(
+    result: PPSResult,
+    *,
+    ncols: int = 2,
+    count: Count | None = None,
+    at_risk_times: Sequence[float] = AT_RISK_MONTHS,
+) -> Figure:
+    """One KM panel (acquired vs primary, with at-risk numbers) per cancer type."""
+    _available(result, "km_grid")
+    by_type = result.curves_by_cancer_type
+    if not by_type:
+        raise InputError("km_grid: no cancer type to draw")
+    nrows = int(np.ceil(len(by_type) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.4 * ncols, 4.6 * nrows), squeeze=False)
+    for ax, (cancer_type, curves) in zip(axes.ravel(), by_type.items(), strict=False):
+        km_by_class(curves, ax=ax, title=str(cancer_type), at_risk_times=at_risk_times, count=count)
+    for ax in axes.ravel()[len(by_type) :]:
+        ax.set_visible(False)
+    fig.tight_layout(h_pad=5.0, w_pad=6.0)
+    return fig
+
+
+def forest_figure(result: PPSResult, *, count: Count = str) -> Figure:
+    """Forest plot of acquired-vs-primary hazard ratios (per cancer type, then pooled).
+
+    Parameters
+    ----------
+    result : helpers.analysis.pps.PPSResult
+        Its ``forest`` table gives the rows; its ``planted_hr`` (simulated cohorts) is drawn as
+        a dotted line.
+    count : callable, default str
+        Formats the death counts of the labels (small-count suppression).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _available(result, "forest_figure")
+    table, planted_hr = result.forest, result.planted_hr
+    fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(table) + 1.6))
+    labelled = table.assign(label=[f"{r.label} ({count(r.deaths)} deaths)" for r in table.itertuples()])
+    forest_plot(
+        ax,
+        labelled,
+        label_col="label",
+        xlabel="Hazard ratio of death after progression, acquired vs primary (95% CI)",
+    )
+    ax.axhline(0.5, color="#bbbbbb", linewidth=0.6)  # separates the pooled row
+    if planted_hr is not None:
+        ax.axvline(
+            planted_hr,
+            color="#2471a3",
+            linestyle=":",
+            linewidth=1.4,
+            label=f"hazard ratio planted in the simulation ({planted_hr:g})",
+        )
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def immortal_time_figure(result: PPSResult, *, count: Count | None = None) -> Figure:
+    """Left: naive OS from ICB start by final class (biased); right: OS from the landmark.
+
+    The left panel shades the first ``benefit_months``: the acquired group's immortal time.
+
+    Parameters
+    ----------
+    result : helpers.analysis.pps.PPSResult
+        Its ``naive_curves``, ``landmark_curves`` and ``benefit_months``.
+    count : callable, optional
+        Formats the at-risk counts (small-count suppression).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _available(result, "immortal_time_figure")
+    benefit_months = result.benefit_months
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    _km_panel(
+        left,
+        result.naive_curves,
+        CLASS_COLOURS,
+        [0, 6, 12, 18, 24, 30, 36],
+        count,
+        "Months since the start of ICB",
+        "Overall survival",
+    )
+    left.axvspan(
+        0, benefit_months, color="#f5b041", alpha=0.25, linewidth=0, label="immortal time (acquired)"
+    )
+    left.legend(frameon=False, loc="upper right", fontsize="small")
+    left.set_title("Naive, BIASED: final class, from ICB start")
+    _km_panel(
+        right,
+        result.landmark_curves,
+        LANDMARK_COLOURS,
+        [0, 6, 12, 18, 24, 30],
+        count,
+        f"Months since the landmark ({benefit_months:g} months after ICB start)",
+        "Overall survival",
+    )
+    right.set_title(f"Landmark at {benefit_months:g} months: patients alive then")
+    fig.tight_layout(w_pad=6.0)
+    return fig
