@@ -4,6 +4,7 @@ Prints the time to simulate the default cohort, the time of each notebook and of
 build (in a throw-away copy of the sources, so the real ``_build/`` is untouched), and the
 TME scoring benchmark (``bench/tme_bench.py``) when present. ``--quick`` uses small sizes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,6 @@ def report(name: str, value: float, unit: str) -> None:
 
 def bench_book(n_patients: int, seed: int) -> None:
     from bookroot import copy_book_sources
-
     from helpers.book import pipeline
     from helpers.book.pipeline import load_params
     from helpers.simulate import save_simulated, simulate_cohort

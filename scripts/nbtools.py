@@ -2,6 +2,7 @@
 
 Cells are given as ("md" | "code" | "params", source). Notebooks are written without outputs.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,7 @@ import nbformat
 
 def write_notebook(path: str | Path, cells: list[tuple[str, str]]) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     for kind, src in cells:
         src = src.strip("\n")

@@ -1,4 +1,5 @@
 """Make a throw-away copy of the book's sources so that tests never touch the real _build/."""
+
 from __future__ import annotations
 
 import shutil

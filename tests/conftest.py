@@ -1,4 +1,5 @@
 """Shared fixtures: paths to ../shared and one small simulated cohort per session."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -100,5 +101,3 @@ def built_book(tmp_path_factory: pytest.TempPathFactory, small_cohort_path: Path
     finally:
         mp.undo()
     return root, result
-
-

@@ -105,21 +105,39 @@ def test_every_module_sits_in_a_layer():
 def test_imports_run_one_way_only():
     problems = []
     for path in package_modules():
-        problems += import_problems(path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py")
+        problems += import_problems(
+            path.read_text(encoding="utf-8"), module_name(path), path.name == "__init__.py"
+        )
     assert not problems, "imports against the direction of DESIGN §2:\n" + "\n".join(problems)
 
 
 def test_no_module_is_longer_than_the_limit():
-    long = {module_name(p): n for p in package_modules() if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    long = {
+        module_name(p): n
+        for p in package_modules()
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
     assert not long, f"modules over {MAX_LINES} lines: {long}"
 
 
 @pytest.mark.parametrize(
     ("source", "module", "expected"),
     [
-        ("from helpers.book.tables import publish_table\n", "helpers.plots.lof", "may not import the higher layer 'book'"),
-        ("from helpers.analysis import resistance\n", "helpers.simulate.cohort", "may not import the higher layer 'analysis'"),
-        ("from ..analysis.lof import x\n", "helpers.data.sources", "may not import the higher layer 'analysis'"),
+        (
+            "from helpers.book.tables import publish_table\n",
+            "helpers.plots.lof",
+            "may not import the higher layer 'book'",
+        ),
+        (
+            "from helpers.analysis import resistance\n",
+            "helpers.simulate.cohort",
+            "may not import the higher layer 'analysis'",
+        ),
+        (
+            "from ..analysis.lof import x\n",
+            "helpers.data.sources",
+            "may not import the higher layer 'analysis'",
+        ),
         ("from helpers import pipeline\n", "helpers.stats.survival", "not in a layer"),
         ("def f():\n    from helpers.stats import survival\n", "helpers.analysis.pps", "inside a function"),
         ("def f():\n    import scipy.stats\n", "helpers.stats.meta", "inside a function"),

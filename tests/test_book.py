@@ -1,5 +1,6 @@
 """Every chapter runs under papermill on the small simulated cohort, nbval re-execution
 reproduces its outputs, the book builds, and no identifier reaches the HTML."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,6 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
-
-import pytest
 
 from helpers.book import pipeline
 
@@ -35,9 +34,25 @@ def test_nbval_reproduces_the_executed_notebooks(built_book) -> None:
     notebooks = sorted(str(p) for p in (root / "book" / "chapters").glob("*.ipynb"))
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval", "-p", "no:cacheprovider", "-q",
-         "--nbval-sanitize-with", str(HERE / "nbval_sanitize.cfg"), "--rootdir", str(root),
-         *notebooks], capture_output=True, text=True, cwd=root, env=env)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--nbval-sanitize-with",
+            str(HERE / "nbval_sanitize.cfg"),
+            "--rootdir",
+            str(root),
+            *notebooks,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert re.search(r"\d+ passed", proc.stdout)
 

@@ -5,6 +5,7 @@ Screenshots of the landing page and one chapter are saved to ``_build/screenshot
 Chromium and ChromeDriver come from Debian (``make test`` installs them); nothing here
 downloads a browser.
 """
+
 from __future__ import annotations
 
 import functools
@@ -50,17 +51,27 @@ def served_book(built_book):
 @pytest.fixture(scope="module")
 def browser():
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.fail("Debian's chromium and chromium-driver are not installed; `make test` "
-                    "installs them (apt-get install chromium chromium-driver)")
+        pytest.fail(
+            "Debian's chromium and chromium-driver are not installed; `make test` "
+            "installs them (apt-get install chromium chromium-driver)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1280,1600",
-                 "--disable-dev-shm-usage"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1600",
+        "--disable-dev-shm-usage",
+    ):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
@@ -86,8 +97,11 @@ class _Links(HTMLParser):
 
 
 def _pages() -> list[str]:
-    return ["index.html"] + [f"book/chapters/{s}.html" for s in pipeline.chapters()] + [
-        "book/methods.html", "book/data_dictionary.html", "book/references.html"]
+    return (
+        ["index.html"]
+        + [f"book/chapters/{s}.html" for s in pipeline.chapters()]
+        + ["book/methods.html", "book/data_dictionary.html", "book/references.html"]
+    )
 
 
 def test_every_page_loads_with_figures_and_no_console_errors(served_book, browser) -> None:
@@ -100,7 +114,8 @@ def test_every_page_loads_with_figures_and_no_console_errors(served_book, browse
         if page.startswith("book/chapters/"):
             images = browser.execute_script(
                 "return Array.from(document.images).filter(i => i.src.includes('_images'))"
-                ".map(i => [i.complete, i.naturalWidth]);")
+                ".map(i => [i.complete, i.naturalWidth]);"
+            )
             assert images, f"{page} shows no figure"
             assert all(ok and width > 0 for ok, width in images), f"{page}: broken image"
         browser.get(base + page)
@@ -132,8 +147,10 @@ def test_screenshots_of_landing_page_and_a_chapter(served_book, browser) -> None
     base, _ = served_book
     out = REPO / "_build" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
-    for name, page in (("landing", "index.html"),
-                       ("chapter", f"book/chapters/{pipeline.chapters()[1]}.html")):
+    for name, page in (
+        ("landing", "index.html"),
+        ("chapter", f"book/chapters/{pipeline.chapters()[1]}.html"),
+    ):
         browser.get(base + page)
         path = out / f"{name}.png"
         assert browser.save_screenshot(str(path))

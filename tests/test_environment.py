@@ -1,10 +1,11 @@
 """environment.yml (conda) is kept consistent with pyproject.toml; the lock pins the stack."""
+
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -17,7 +18,7 @@ def _name(req: str) -> str:
 
 
 def _spec(req: str) -> str:
-    return req[len(_name(req)):].replace(" ", "")
+    return req[len(_name(req)) :].replace(" ", "")
 
 
 def test_environment_lists_every_dependency_with_the_same_bounds() -> None:

@@ -1,4 +1,5 @@
 """The pipeline: parameters, unknown keys, failures that leave the previous book intact."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -61,7 +62,9 @@ def test_chapters_follow_the_toc() -> None:
     assert len(set(in_toc)) == len(in_toc)
 
 
-def test_a_toc_chapter_without_a_notebook_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_toc_chapter_without_a_notebook_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "notebooks").mkdir()
     _broken_notebook(tmp_path / "notebooks" / "01_a.ipynb")
     (tmp_path / "_toc.yml").write_text(
@@ -79,15 +82,18 @@ def _broken_notebook(path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('cohort = ""')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell("x = 1"),
-                nbformat.v4.new_code_cell("raise ValueError('planted failure')")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("raise ValueError('planted failure')"),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, str(path))
 
 
 def test_failing_notebook_names_notebook_and_cell_and_keeps_the_old_book(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_cohort_path: Path) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_cohort_path: Path
+) -> None:
     root = copy_book_sources(tmp_path / "repo")
     monkeypatch.setattr(pipeline, "REPO", root)
     _broken_notebook(root / "notebooks" / "99_broken.ipynb")
@@ -112,8 +118,7 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_the_old_book(
 
 
 def test_cli_validate_and_simulate(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert main(["simulate", "--out", str(tmp_path / "c"), "--n-patients", "120",
-                 "--seed", "5"]) == 0
+    assert main(["simulate", "--out", str(tmp_path / "c"), "--n-patients", "120", "--seed", "5"]) == 0
     assert main(["validate", str(tmp_path / "c")]) == 0
     assert "valid canonical cohort" in capsys.readouterr().out
     (tmp_path / "c" / "patients.parquet").unlink()

@@ -16,43 +16,53 @@ cohort-dependent part no public cohort can feed (radiotherapy: no RT courses) an
 (it reads the public cohorts, not the run's cohort); LORIS runs chapters 1-2 (see
 :data:`LORIS_CHAPTERS`).
 """
+
 from __future__ import annotations
 
 import json
 import re
-
 import warnings
 
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
+from helpers.analysis.validation import PUBLIC_COHORTS, chapter_support, support_matrix
 from helpers.book import pipeline
 from helpers.book.privacy import suppress_small_counts
 from helpers.data.importers import import_tidy, tidy_to_cohort
-from helpers.analysis.validation import PUBLIC_COHORTS, chapter_support, support_matrix
 
-CH = ("01_cohort_overview", "02_resistance_classes", "03_survival_after_progression",
-      "04_acquired_lof", "05_tme_states", "06_radiotherapy_salvage", "07_validation")
+CH = (
+    "01_cohort_overview",
+    "02_resistance_classes",
+    "03_survival_after_progression",
+    "04_acquired_lof",
+    "05_tme_states",
+    "06_radiotherapy_salvage",
+    "07_validation",
+)
 
 #: What each public cohort supports (yes / partly / no), chapter by chapter.
 SUPPORT = {
-    "riaz2017_melanoma_nivolumab":        ("yes", "yes", "yes", "no", "partly", "partly", "yes"),
-    "gide2019_melanoma_pd1":              ("yes", "yes", "yes", "no", "partly", "partly", "yes"),
-    "vanallen2015_melanoma_ctla4":        ("yes", "yes", "yes", "no", "partly", "partly", "yes"),
-    "miao2018_ccrcc_pd1":                 ("yes", "yes", "yes", "no", "partly", "partly", "yes"),
-    "hugo2016_melanoma_pd1":              ("yes", "partly", "no", "no", "partly", "partly", "yes"),
+    "riaz2017_melanoma_nivolumab": ("yes", "yes", "yes", "no", "partly", "partly", "yes"),
+    "gide2019_melanoma_pd1": ("yes", "yes", "yes", "no", "partly", "partly", "yes"),
+    "vanallen2015_melanoma_ctla4": ("yes", "yes", "yes", "no", "partly", "partly", "yes"),
+    "miao2018_ccrcc_pd1": ("yes", "yes", "yes", "no", "partly", "partly", "yes"),
+    "hugo2016_melanoma_pd1": ("yes", "partly", "no", "no", "partly", "partly", "yes"),
     "imvigor210_urothelial_atezolizumab": ("yes", "partly", "no", "no", "partly", "partly", "yes"),
-    "chowell2021_pancancer_msk":          ("yes", "partly", "yes", "no", "no", "partly", "yes"),
+    "chowell2021_pancancer_msk": ("yes", "partly", "yes", "no", "no", "partly", "yes"),
     "chang2024_loris_validation_cohorts": ("yes", "partly", "yes", "no", "no", "partly", "yes"),
-    "samstein2019_tmb_mskcc":             ("yes", "no", "no", "no", "no", "partly", "yes"),
-    "rizvi2018_nsclc_msk":                ("yes", "partly", "no", "no", "no", "partly", "yes"),
-    "morrison1_melanoma_campbell2023":    ("yes", "partly", "no", "no", "no", "partly", "yes"),
+    "samstein2019_tmb_mskcc": ("yes", "no", "no", "no", "no", "partly", "yes"),
+    "rizvi2018_nsclc_msk": ("yes", "partly", "no", "no", "no", "partly", "yes"),
+    "morrison1_melanoma_campbell2023": ("yes", "partly", "no", "no", "no", "partly", "yes"),
 }
-BOOK_COHORTS = ("riaz2017_melanoma_nivolumab", "imvigor210_urothelial_atezolizumab",
-                "chowell2021_pancancer_msk",
-                # many small cancer types: exercises the small-count suppression
-                "chang2024_loris_validation_cohorts")
+BOOK_COHORTS = (
+    "riaz2017_melanoma_nivolumab",
+    "imvigor210_urothelial_atezolizumab",
+    "chowell2021_pancancer_msk",
+    # many small cancer types: exercises the small-count suppression
+    "chang2024_loris_validation_cohorts",
+)
 #: Chapters run for Riaz only (see the module docstring).
 COHORT_INDEPENDENT = ("06_radiotherapy_salvage", "07_validation")
 #: LORIS is here for its many small cancer types, which the per-type tables of chapters 1-2
@@ -67,11 +77,16 @@ PUBLISHED_TABLES = ("public_", "literature_")
 PUBLISHED_CAPTIONS = ("open published data", "literature")
 #: Columns that hold small integers that are not counts of patients, samples or events
 #: (genes of a signature, degrees of freedom, line of therapy, ...).
-NOT_COUNTS = re.compile(r"^(df|dof|degrees of freedom|line|ecog.*|fractions|row|rank|chapter|k)$"
-                        r"|genes?\b|present|signature|size", re.IGNORECASE)
-COUNT_NAME = re.compile(r"(^|[ _:(])(n|patients?|deaths?|events?|courses?|samples?|carriers?|"
-                        r"count|total|responders?|rows|subjects?|pairs|at risk|studies)($|[ _),])",
-                        re.IGNORECASE)
+NOT_COUNTS = re.compile(
+    r"^(df|dof|degrees of freedom|line|ecog.*|fractions|row|rank|chapter|k)$"
+    r"|genes?\b|present|signature|size",
+    re.IGNORECASE,
+)
+COUNT_NAME = re.compile(
+    r"(^|[ _:(])(n|patients?|deaths?|events?|courses?|samples?|carriers?|"
+    r"count|total|responders?|rows|subjects?|pairs|at risk|studies)($|[ _),])",
+    re.IGNORECASE,
+)
 TICK = re.compile(r"^[xy]tick_\d+$")
 WORD = re.compile(r"(?<![\w.])[A-Za-z0-9][A-Za-z0-9_\-]*(?![\w.])")
 
@@ -84,19 +99,20 @@ def test_every_public_cohort_lists_its_chapters(public_dir):
             self.label, self.cohort = PUBLIC_COHORTS[folder], res.cohort
 
     matrix = support_matrix({f: PC(f, r) for f, r in imported.items()})
-    expected = pd.DataFrame({PUBLIC_COHORTS[f]: dict(zip(CH, s)) for f, s in SUPPORT.items()}).T
-    pd.testing.assert_frame_equal(matrix.loc[expected.index, list(CH)], expected[list(CH)],
-                                  check_names=False)
+    expected = pd.DataFrame({PUBLIC_COHORTS[f]: dict(zip(CH, s, strict=True)) for f, s in SUPPORT.items()}).T
+    pd.testing.assert_frame_equal(matrix.loc[expected.index, list(CH)], expected[list(CH)], check_names=False)
     # an unsupported chapter says what is missing
     riaz = chapter_support(imported["riaz2017_melanoma_nivolumab"].cohort)
-    assert riaz.loc["04_acquired_lof", "what is missing"] == \
-        "no post-progression DNA samples (pre-treatment calls only)"
+    assert (
+        riaz.loc["04_acquired_lof", "what is missing"]
+        == "no post-progression DNA samples (pre-treatment calls only)"
+    )
 
 
 def _chapters_to_run(folder: str) -> list[str]:
     if folder == "riaz2017_melanoma_nivolumab":
         return pipeline.chapters()  # the whole book, as `icb-book run -p cohort=...` runs it
-    support = dict(zip(CH, SUPPORT[folder]))
+    support = dict(zip(CH, SUPPORT[folder], strict=True))
     stems = [s for s in pipeline.chapters() if support.get(s, "no") != "no"]
     if folder != "riaz2017_melanoma_nivolumab":
         stems = [s for s in stems if s not in COHORT_INDEPENDENT]
@@ -111,8 +127,7 @@ def svg_kernel_env(tmp_path_factory):
     root = tmp_path_factory.mktemp("kernel_env")
     profile = root / "ipython" / "profile_default"
     profile.mkdir(parents=True)
-    (profile / "ipython_kernel_config.py").write_text(
-        "c.InlineBackend.figure_formats = {'svg'}\n")
+    (profile / "ipython_kernel_config.py").write_text("c.InlineBackend.figure_formats = {'svg'}\n")
     (root / "matplotlibrc").write_text("svg.fonttype: none\nsvg.hashsalt: icb-book\n")
     mp = pytest.MonkeyPatch()
     mp.setenv("IPYTHONDIR", str(root / "ipython"))
@@ -130,8 +145,7 @@ def book_run(request, public_dir, tmp_path_factory, svg_kernel_env):
     stems = _chapters_to_run(folder)
     params = pipeline.load_params(None, {"min_cell_count": str(MIN_CELL_COUNT)})
     staging = work / "staging"
-    pipeline.execute_notebooks(params, res.path, stems, staging, log=lambda *_: None,
-                               progress=False)
+    pipeline.execute_notebooks(params, res.path, stems, staging, log=lambda *_: None, progress=False)
     identifiers = set(res.pseudonyms["source_id"]) | set(res.pseudonyms["pseudonym"])
     return {"folder": folder, "stems": stems, "staging": staging, "ids": identifiers}
 
@@ -176,7 +190,7 @@ def _table_leaks(table: pd.DataFrame, row_labels: list[str]) -> list[str]:
         integer_like = values.str.fullmatch(r"-?\d+|<\d+").all()
         if COUNT_NAME.search(name) or integer_like:
             leaks += [f"column '{col}': {v}" for v in values if _is_small_count(v)]
-    for label, (_, row) in zip(row_labels, table.iterrows()):
+    for label, (_, row) in zip(row_labels, table.iterrows(), strict=True):
         if re.search(r",\s*n$|^n$|^patients$", str(label).strip(), re.IGNORECASE):
             leaks += [f"row '{label}': {v}" for v in row.astype(str) if _is_small_count(v)]
     return leaks
@@ -188,8 +202,9 @@ def _html_tables(html: str) -> list[tuple[str, pd.DataFrame, list[str]]]:
     for t in soup.find_all("table"):
         caption = t.caption.get_text(" ", strip=True) if t.caption else ""
         head = t.find("thead")
-        columns = [th.get_text(" ", strip=True) for th in head.find_all("tr")[0].find_all("th")] \
-            if head else []
+        columns = (
+            [th.get_text(" ", strip=True) for th in head.find_all("tr")[0].find_all("th")] if head else []
+        )
         rows, labels = [], []
         for tr in (t.find("tbody") or t).find_all("tr"):
             cells = tr.find_all(["th", "td"])
@@ -247,8 +262,7 @@ def test_no_small_count_is_shown(book_run):
                     if any(w in caption.lower() for w in PUBLISHED_CAPTIONS):
                         continue
                     n_tables += 1
-                    leaks += [f"{stem} table '{caption}': {x}" for x in
-                              _table_leaks(frame, labels)]
+                    leaks += [f"{stem} table '{caption}': {x}" for x in _table_leaks(frame, labels)]
             elif mime == "image/svg+xml" and stem != "07_validation":
                 # every text drawn in a figure (bar labels, at-risk numbers, annotations,
                 # legends) except tick labels, which are axis scales, not counts
@@ -269,21 +283,24 @@ def test_no_small_count_is_shown(book_run):
 
 def test_the_checks_find_leaks():
     """The checks above can fail: a small count in a count column, a count row, a figure."""
-    assert _table_leaks(pd.DataFrame({"patients": ["5", "20"]}), ["a", "b"]) == \
-        ["column 'patients': 5"]
+    assert _table_leaks(pd.DataFrame({"patients": ["5", "20"]}), ["a", "b"]) == ["column 'patients': 5"]
     assert _table_leaks(pd.DataFrame({"x": ["<11", "12"], "df": ["1", "1"]}), ["a", "b"]) == []
     t1 = pd.DataFrame({"All": ["1402", "63 (56-71)"], "Breast": ["6", "58 (46-58)"]})
     assert _table_leaks(t1, ["Patients, n", "Age, median (IQR)"]) == ["row 'Patients, n': 6"]
-    html = ("<table><caption>c</caption><thead><tr><th></th><th>deaths</th></tr></thead>"
-            "<tbody><tr><th>a</th><td>3</td></tr></tbody></table>")
-    (caption, frame, labels), = _html_tables(html)
+    html = (
+        "<table><caption>c</caption><thead><tr><th></th><th>deaths</th></tr></thead>"
+        "<tbody><tr><th>a</th><td>3</td></tr></tbody></table>"
+    )
+    ((caption, frame, labels),) = _html_tables(html)
     assert _table_leaks(frame, labels) == ["column 'deaths': 3"]
     assert WORD.findall("P7d4e25262d, Pt1_pre and 0.10255") == ["P7d4e25262d", "Pt1_pre", "and"]
 
 
 def test_count_rows_are_suppressed():
-    table1 = pd.DataFrame({"All": [1402, "63 (56-71)", 37.0], "Breast": [6, "58 (46-58)", 50.0]},
-                          index=["Patients, n", "Age, median (IQR)", "Female, %"])
+    table1 = pd.DataFrame(
+        {"All": [1402, "63 (56-71)", 37.0], "Breast": [6, "58 (46-58)", 50.0]},
+        index=["Patients, n", "Age, median (IQR)", "Female, %"],
+    )
     out = suppress_small_counts(table1, MIN_CELL_COUNT, count_columns=[])
     assert out.loc["Patients, n"].tolist() == [1402, "<11"]
     assert out.loc["Female, %", "Breast"] == 50.0

@@ -143,7 +143,9 @@ def check(
 def missing_columns(frame: pd.DataFrame, columns: Iterable[str], table: str) -> list[Violation]:
     """A violation per required column that ``frame`` lacks."""
     present = set(frame.columns)
-    return [Violation(table, c, "required column is missing", len(frame)) for c in columns if c not in present]
+    return [
+        Violation(table, c, "required column is missing", len(frame)) for c in columns if c not in present
+    ]
 
 
 def require_columns(

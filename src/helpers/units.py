@@ -30,5 +30,12 @@ CLASS_COLOURS = {
     "ongoing_benefit": "#27ae60",
     "not_evaluable": "#95a5a6",
 }
-RESPONSE_COLOURS = {"CR": "#1e8449", "PR": "#52be80", "SD": "#f4d03f", "PD": "#cb4335", "NE": "#aab7b8", None: "#d5d8dc"}
+RESPONSE_COLOURS = {
+    "CR": "#1e8449",
+    "PR": "#52be80",
+    "SD": "#f4d03f",
+    "PD": "#cb4335",
+    "NE": "#aab7b8",
+    None: "#d5d8dc",
+}
 SUBTYPE_COLOURS = {"IE/F": "#7d3c98", "IE": "#2e86c1", "F": "#d68910", "D": "#95a5a6"}

@@ -1,4 +1,5 @@
 """``icb-book``: run the book, simulate, validate, import or fetch a cohort."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,15 +25,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     cohort, truth = simulate_cohort(n_patients=args.n_patients, seed=args.seed)
     out = save_simulated(cohort, truth, args.out)
-    print(f"simulated cohort written to {out} ({len(cohort.patients)} patients, "
-          f"{len(cohort.samples)} samples)")
+    print(
+        f"simulated cohort written to {out} ({len(cohort.patients)} patients, {len(cohort.samples)} samples)"
+    )
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     cohort = Cohort.load(args.path)
-    counts = ", ".join(f"{len(df)} {name}" for name, df in cohort.tables.items()
-                       if name != "expression")
+    counts = ", ".join(f"{len(df)} {name}" for name, df in cohort.tables.items() if name != "expression")
     print(f"{args.path}: valid canonical cohort '{cohort.name}' ({counts})")
     return 0
 
@@ -40,42 +41,55 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _report_import(result, out: Path) -> None:
     print(result.summary())
     print(f"cohort written to {result.path}")
-    print(f"pseudonym mapping (keep it private, never share it with the cohort): "
-          f"{result.pseudonym_path}")
+    print(f"pseudonym mapping (keep it private, never share it with the cohort): {result.pseudonym_path}")
     print(f"run the book on it with: icb-book run -p cohort={result.path}")
 
 
 def _cmd_import_tidy(args: argparse.Namespace) -> int:
-    result = import_tidy(args.cohort_dir, args.out_dir, open_data=args.open,
-                         death_is_progression=args.death_is_progression)
+    result = import_tidy(
+        args.cohort_dir, args.out_dir, open_data=args.open, death_is_progression=args.death_is_progression
+    )
     _report_import(result, args.out_dir)
     return 0
 
 
 def _cmd_import_cbioportal(args: argparse.Namespace) -> int:
-    result = import_cbioportal(args.study_dir, args.out_dir, open_data=args.open,
-                               death_is_progression=args.death_is_progression)
+    result = import_cbioportal(
+        args.study_dir, args.out_dir, open_data=args.open, death_is_progression=args.death_is_progression
+    )
     _report_import(result, args.out_dir)
     return 0
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
     out = args.out or Path("cohorts") / args.study_id
-    result = fetch_study(args.study_id, out, base_url=args.base_url, cache_dir=args.cache_dir,
-                         open_data=args.open, death_is_progression=args.death_is_progression,
-                         progress=not args.no_progress)
+    result = fetch_study(
+        args.study_id,
+        out,
+        base_url=args.base_url,
+        cache_dir=args.cache_dir,
+        open_data=args.open,
+        death_is_progression=args.death_is_progression,
+        progress=not args.no_progress,
+    )
     _report_import(result, out)
     return 0
 
 
 def _import_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--open", action="store_true",
-                   help="the data are open published data (access: open, no small-count "
-                        "suppression); default: restricted")
-    p.add_argument("--death-is-progression", action="store_true",
-                   help="count every PFS event as a progression, also a death (the FACTS.md "
-                        "convention); default: a PFS event on the day of death is not a "
-                        "progression")
+    p.add_argument(
+        "--open",
+        action="store_true",
+        help="the data are open published data (access: open, no small-count "
+        "suppression); default: restricted",
+    )
+    p.add_argument(
+        "--death-is-progression",
+        action="store_true",
+        help="count every PFS event as a progression, also a death (the FACTS.md "
+        "convention); default: a PFS event on the day of death is not a "
+        "progression",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,10 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="execute the notebooks and build the book")
     p.add_argument("--params", help="a YAML file of parameters (overrides params.yml)")
-    p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE",
-                   help="override one parameter (repeatable)")
-    p.add_argument("--only", action="append", metavar="CHAPTER",
-                   help="run only this chapter notebook (repeatable), e.g. 02_resistance_classes")
+    p.add_argument(
+        "-p", "--param", action="append", metavar="KEY=VALUE", help="override one parameter (repeatable)"
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        metavar="CHAPTER",
+        help="run only this chapter notebook (repeatable), e.g. 02_resistance_classes",
+    )
     p.add_argument("--no-build", action="store_true", help="execute notebooks, skip the site")
     p.set_defaults(func=_cmd_run)
 
@@ -101,8 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", type=Path)
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("import-tidy", help="import a folder of tidy public tables "
-                       "(clinical.tsv, samples.tsv, mutations.tsv, expression.tsv.gz)")
+    p = sub.add_parser(
+        "import-tidy",
+        help="import a folder of tidy public tables "
+        "(clinical.tsv, samples.tsv, mutations.tsv, expression.tsv.gz)",
+    )
     p.add_argument("cohort_dir", type=Path)
     p.add_argument("out_dir", type=Path, help="canonical cohort folder to write")
     _import_options(p)
@@ -114,15 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     _import_options(p)
     p.set_defaults(func=_cmd_import_cbioportal)
 
-    p = sub.add_parser("fetch", help="download a cBioPortal datahub study (cached) and "
-                       "import it")
+    p = sub.add_parser("fetch", help="download a cBioPortal datahub study (cached) and import it")
     p.add_argument("study_id", help="datahub study identifier, e.g. nsclc_pd1_msk_2018")
-    p.add_argument("--out", type=Path, help="cohort folder to write (default: "
-                   "cohorts/STUDY_ID)")
-    p.add_argument("--base-url", help="datahub base URL (default: $ICB_BOOK_DATAHUB_URL or "
-                   "https://datahub.assets.cbioportal.org)")
-    p.add_argument("--cache-dir", type=Path, help="download cache (default: $ICB_BOOK_CACHE "
-                   "or .cache/datahub)")
+    p.add_argument("--out", type=Path, help="cohort folder to write (default: cohorts/STUDY_ID)")
+    p.add_argument(
+        "--base-url",
+        help="datahub base URL (default: $ICB_BOOK_DATAHUB_URL or https://datahub.assets.cbioportal.org)",
+    )
+    p.add_argument(
+        "--cache-dir", type=Path, help="download cache (default: $ICB_BOOK_CACHE or .cache/datahub)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _import_options(p)
     p.set_defaults(func=_cmd_fetch)

@@ -25,8 +25,16 @@ def mark_simulated(fig: plt.Figure) -> plt.Figure:
     cohort = _state["cohort"]
     if isinstance(cohort, Cohort) and cohort.simulated and not _state.get("open_published"):
         if not any(text.get_text() == SIMULATED_MARK for text in fig.texts):
-            fig.text(0.995, 0.005, SIMULATED_MARK, ha="right", va="bottom", fontsize=8,
-                     color="#7f8c8d", style="italic")
+            fig.text(
+                0.995,
+                0.005,
+                SIMULATED_MARK,
+                ha="right",
+                va="bottom",
+                fontsize=8,
+                color="#7f8c8d",
+                style="italic",
+            )
     return fig
 
 

@@ -6,6 +6,7 @@ the notebook of the same name in ``notebooks/``. Notebooks run into a staging fo
 when all succeed are they moved into the book and the site rebuilt, and the new site replaces
 ``_build/html`` in one step, so a failed run leaves the previous book intact.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,13 +57,17 @@ def _coerce_like(default: Any, text: str, key: str) -> Any:
         except ValueError:
             raise PipelineError(f"parameter '{key}' must be a number, got '{text}'") from None
     if isinstance(default, list):
-        return yaml.safe_load(text) if text.strip().startswith("[") else [
-            t.strip() for t in text.split(",") if t.strip()]
+        return (
+            yaml.safe_load(text)
+            if text.strip().startswith("[")
+            else [t.strip() for t in text.split(",") if t.strip()]
+        )
     return text
 
 
-def load_params(params_file: str | Path | None = None,
-                overrides: Mapping[str, str] | None = None) -> dict[str, Any]:
+def load_params(
+    params_file: str | Path | None = None, overrides: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Read the default parameters, then ``params_file``, then ``-p key=value`` overrides.
 
     An unknown key, in the file or on the command line, is an error.
@@ -78,14 +83,14 @@ def load_params(params_file: str | Path | None = None,
             raise PipelineError(f"{path}: expected 'key: value' lines")
         unknown = sorted(set(user) - set(defaults))
         if unknown:
-            raise PipelineError(f"{path}: unknown parameter(s) {', '.join(unknown)}; known: "
-                                f"{', '.join(sorted(defaults))}")
+            raise PipelineError(
+                f"{path}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(defaults))}"
+            )
         for k, v in user.items():
             params[k] = _coerce_like(defaults[k], str(v), k) if v is not None else defaults[k]
     for k, v in (overrides or {}).items():
         if k not in defaults:
-            raise PipelineError(f"unknown parameter '{k}' (from -p); known: "
-                                f"{', '.join(sorted(defaults))}")
+            raise PipelineError(f"unknown parameter '{k}' (from -p); known: {', '.join(sorted(defaults))}")
         params[k] = _coerce_like(defaults[k], v, k)
     if params.get("n_patients", 1) < 50:
         raise PipelineError("n_patients must be at least 50")
@@ -164,8 +169,7 @@ def chapters() -> list[str]:
     walk(toc)
     missing = [s for s in stems if not (REPO / "notebooks" / f"{s}.ipynb").is_file()]
     if missing:
-        raise PipelineError(f"_toc.yml lists chapters without a notebook in notebooks/: "
-                            f"{', '.join(missing)}")
+        raise PipelineError(f"_toc.yml lists chapters without a notebook in notebooks/: {', '.join(missing)}")
     return stems
 
 
@@ -182,8 +186,10 @@ def check_parameters_used(params: Mapping[str, Any], stems: list[str]) -> None:
         declared |= set(declared_parameters(s))
     unused = sorted(set(params) - declared)
     if unused:
-        raise PipelineError(f"parameter(s) {', '.join(unused)} in params.yml are used by no "
-                            "notebook: remove them or declare them in a notebook")
+        raise PipelineError(
+            f"parameter(s) {', '.join(unused)} in params.yml are used by no "
+            "notebook: remove them or declare them in a notebook"
+        )
 
 
 @dataclass
@@ -192,9 +198,14 @@ class RunResult:
     timings: dict[str, float]
 
 
-def execute_notebooks(params: Mapping[str, Any], cohort_path: Path, stems: list[str],
-                      staging: Path, log: Callable[[str], None] = print,
-                      progress: bool = True) -> dict[str, float]:
+def execute_notebooks(
+    params: Mapping[str, Any],
+    cohort_path: Path,
+    stems: list[str],
+    staging: Path,
+    log: Callable[[str], None] = print,
+    progress: bool = True,
+) -> dict[str, float]:
     """Run each chapter notebook with papermill into ``staging``; stop at the first failure."""
     timings: dict[str, float] = {}
     (staging / "chapters").mkdir(parents=True, exist_ok=True)
@@ -211,9 +222,15 @@ def execute_notebooks(params: Mapping[str, Any], cohort_path: Path, stems: list[
         log(f"[{i}/{len(stems)}] {stem}")
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(str(REPO / "notebooks" / f"{stem}.ipynb"), str(out),
-                                parameters=values, progress_bar=progress, cwd=str(REPO),
-                                kernel_name="python3", log_output=False)
+            pm.execute_notebook(
+                str(REPO / "notebooks" / f"{stem}.ipynb"),
+                str(out),
+                parameters=values,
+                progress_bar=progress,
+                cwd=str(REPO),
+                kernel_name="python3",
+                log_output=False,
+            )
         except PapermillExecutionError as exc:
             first = (exc.source or "").strip().splitlines()
             number = _source_cell_number(out, exc.cell_index)
@@ -222,7 +239,8 @@ def execute_notebooks(params: Mapping[str, Any], cohort_path: Path, stems: list[
                 f"the source notebook) starting '{first[0] if first else ''}':\n"
                 f"  {exc.ename}: {exc.evalue}\n"
                 f"The executed copy with the full traceback is {out}. "
-                "The previously built book is unchanged.") from None
+                "The previously built book is unchanged."
+            ) from None
         _fold_injected_parameters(out)
         timings[stem] = time.perf_counter() - t0
         log(f"    {timings[stem]:.1f} s")
@@ -246,7 +264,7 @@ def _fold_injected_parameters(executed: Path) -> None:
 def _source_cell_number(executed: Path, cell_index: int) -> int:
     """1-based number of a cell in the source notebook (papermill adds an injected cell)."""
     try:
-        cells = nbformat.read(str(executed), as_version=4).cells[:cell_index + 1]
+        cells = nbformat.read(str(executed), as_version=4).cells[: cell_index + 1]
     except Exception:  # the executed copy could not be read: fall back on papermill's index
         return cell_index + 1
     return sum("injected-parameters" not in c.metadata.get("tags", []) for c in cells)
@@ -255,29 +273,42 @@ def _source_cell_number(executed: Path, cell_index: int) -> int:
 def build_book(staging: Path, log: Callable[[str], None] = print) -> Path:
     """Build the site with Jupyter Book 1.x (warnings are errors) into ``staging``."""
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(REPO), "--path-output",
-           str(staging), "-W", "-n", "--keep-going", "--quiet"]
+    cmd = [
+        str(jb) if jb.exists() else "jupyter-book",
+        "build",
+        str(REPO),
+        "--path-output",
+        str(staging),
+        "-W",
+        "-n",
+        "--keep-going",
+        "--quiet",
+    ]
     log("building the book with Jupyter Book")
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-40:])
-        raise PipelineError(f"Jupyter Book failed (warnings are errors):\n{tail}\n"
-                            "The previously built book is unchanged.")
+        raise PipelineError(
+            f"Jupyter Book failed (warnings are errors):\n{tail}\nThe previously built book is unchanged."
+        )
     return staging / "_build" / "html"
 
 
-def run(params: Mapping[str, Any], only: list[str] | None = None, build: bool = True,
-        log: Callable[[str], None] = print, progress: bool = True) -> RunResult:
+def run(
+    params: Mapping[str, Any],
+    only: list[str] | None = None,
+    build: bool = True,
+    log: Callable[[str], None] = print,
+    progress: bool = True,
+) -> RunResult:
     """Run the whole book (or only some chapters) and build the site into ``_build/html``."""
     stems = chapters()
     check_parameters_used(params, stems)
     if only:
         unknown = [s for s in only if s not in stems]
         if unknown:
-            raise PipelineError(f"unknown chapter(s) {', '.join(unknown)}; chapters: "
-                                f"{', '.join(stems)}")
-    todo = [s for s in stems if not only or s in only
-            or not (REPO / CHAPTER_DIR / f"{s}.ipynb").is_file()]
+            raise PipelineError(f"unknown chapter(s) {', '.join(unknown)}; chapters: {', '.join(stems)}")
+    todo = [s for s in stems if not only or s in only or not (REPO / CHAPTER_DIR / f"{s}.ipynb").is_file()]
     cohort_path = ensure_cohort(params, log)
     build_root = REPO / "_build"
     staging = build_root / ".staging"
@@ -298,8 +329,9 @@ def run(params: Mapping[str, Any], only: list[str] | None = None, build: bool = 
             shutil.rmtree(dst)
         if src.exists():
             shutil.copytree(src, dst)
-    (build_root / "params_used.yml").write_text(yaml.safe_dump(
-        {**dict(params), "cohort": str(cohort_path)}, sort_keys=True))
+    (build_root / "params_used.yml").write_text(
+        yaml.safe_dump({**dict(params), "cohort": str(cohort_path)}, sort_keys=True)
+    )
     html = build_root / "html"
     if build:
         t0 = time.perf_counter()

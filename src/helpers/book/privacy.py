@@ -15,8 +15,9 @@ from helpers.data.cohort import Cohort
 COUNT_ROW_LABEL = re.compile(r"(,\s*n|^n)\s*$", re.IGNORECASE)
 
 
-def suppress_small_counts(table: pd.DataFrame, min_cell_count: int,
-                          count_columns: Iterable[str] | None = None) -> pd.DataFrame:
+def suppress_small_counts(
+    table: pd.DataFrame, min_cell_count: int, count_columns: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Replace non-zero counts below ``min_cell_count`` by ``"<N"`` (as text).
 
     ``count_columns`` defaults to every integer column. Rows whose label marks them as counts
@@ -24,8 +25,11 @@ def suppress_small_counts(table: pd.DataFrame, min_cell_count: int,
     suppressed in every column, whatever ``count_columns`` says.
     """
     out = table.copy()
-    cols = list(count_columns) if count_columns is not None else [
-        c for c in out.columns if pd.api.types.is_integer_dtype(out[c])]
+    cols = (
+        list(count_columns)
+        if count_columns is not None
+        else [c for c in out.columns if pd.api.types.is_integer_dtype(out[c])]
+    )
     label = f"<{min_cell_count}"
     for c in cols:
         v = pd.to_numeric(out[c], errors="coerce")

@@ -17,19 +17,29 @@ from helpers.data.cohort import Cohort
 RESULTS_URL_FROM_CHAPTER = "../../results"
 
 #: The chapter being rendered (one per kernel).
-_state: dict[str, object] = {"cohort": None, "results_dir": None, "chapter": None,
-                             "min_cell_count": 11}
+_state: dict[str, object] = {"cohort": None, "results_dir": None, "chapter": None, "min_cell_count": 11}
 
 
-def open_cohort(path: str | Path, results_dir: str | Path = "", chapter: str = "",
-                min_cell_count: int = 11, show_banner: bool = True) -> Cohort:
+def open_cohort(
+    path: str | Path,
+    results_dir: str | Path = "",
+    chapter: str = "",
+    min_cell_count: int = 11,
+    show_banner: bool = True,
+) -> Cohort:
     """Load the cohort of a chapter, remember where results go, and show the data banner."""
     if not str(path):
-        raise ValueError("no cohort given: run the notebook through `icb-book run`, or pass "
-                         "-p cohort PATH to papermill (a cohort folder; see README)")
+        raise ValueError(
+            "no cohort given: run the notebook through `icb-book run`, or pass "
+            "-p cohort PATH to papermill (a cohort folder; see README)"
+        )
     cohort = Cohort.load(path)
-    _state.update(cohort=cohort, results_dir=Path(results_dir) if str(results_dir) else None,
-                  chapter=chapter, min_cell_count=int(min_cell_count))
+    _state.update(
+        cohort=cohort,
+        results_dir=Path(results_dir) if str(results_dir) else None,
+        chapter=chapter,
+        min_cell_count=int(min_cell_count),
+    )
     if show_banner:
         display(HTML(data_banner(cohort)))
     return cohort
@@ -39,15 +49,18 @@ def data_banner(cohort: Cohort) -> str:
     """An HTML note saying what data the page shows (simulated or real, and access level)."""
     name = html.escape(cohort.name)
     if cohort.simulated:
-        return ("<div class='admonition warning'><p class='admonition-title'>Simulated data"
-                "</p><p>Every number and figure on this page comes from a <b>simulated</b> "
-                f"cohort ({name}) with planted, known effects. They test the methods; they are "
-                "not findings about patients.</p></div>")
+        return (
+            "<div class='admonition warning'><p class='admonition-title'>Simulated data"
+            "</p><p>Every number and figure on this page comes from a <b>simulated</b> "
+            f"cohort ({name}) with planted, known effects. They test the methods; they are "
+            "not findings about patients.</p></div>"
+        )
     access = html.escape(cohort.access)
     extra = ""
     if cohort.access == "restricted":
-        extra = (f" Counts below {_state['min_cell_count']} are suppressed in tables and "
-                 "figure labels.")
-    return ("<div class='admonition note'><p class='admonition-title'>Real cohort</p>"
-            f"<p>This page shows the real cohort <b>{name}</b> (access: {access}).{extra}"
-            "</p></div>")
+        extra = f" Counts below {_state['min_cell_count']} are suppressed in tables and figure labels."
+    return (
+        "<div class='admonition note'><p class='admonition-title'>Real cohort</p>"
+        f"<p>This page shows the real cohort <b>{name}</b> (access: {access}).{extra}"
+        "</p></div>"
+    )

@@ -18,9 +18,17 @@ from IPython.display import HTML, display
 from helpers.book.privacy import protect
 from helpers.book.session import RESULTS_URL_FROM_CHAPTER, _state
 
-def publish_table(table: pd.DataFrame, name: str, caption: str = "", *,
-                  count_columns: Iterable[str] | None = None, show: bool = True,
-                  index: bool = True, float_format: str = "{:.3g}") -> None:
+
+def publish_table(
+    table: pd.DataFrame,
+    name: str,
+    caption: str = "",
+    *,
+    count_columns: Iterable[str] | None = None,
+    show: bool = True,
+    index: bool = True,
+    float_format: str = "{:.3g}",
+) -> None:
     """Show a result table and write it as ``<results_dir>/<name>.csv`` for download.
 
     Returns nothing (so that a table at the end of a cell is not shown twice); the shown
@@ -33,9 +41,13 @@ def publish_table(table: pd.DataFrame, name: str, caption: str = "", *,
         safe.to_csv(results_dir / f"{name}.csv", index=index)
     if show:
         styler = safe.style.format(
-            lambda v: float_format.format(v) if isinstance(v, (float, np.floating))
-            and not pd.isna(v) else ("" if v is None or (isinstance(v, float) and np.isnan(v))
-                                     else v), escape="html")
+            lambda v: (
+                float_format.format(v)
+                if isinstance(v, (float, np.floating)) and not pd.isna(v)
+                else ("" if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+            ),
+            escape="html",
+        )
         styler = styler.set_uuid(re.sub(r"[^A-Za-z0-9_]", "_", name))  # deterministic HTML ids
         if caption:
             styler = styler.set_caption(caption)
@@ -53,6 +65,7 @@ def downloads() -> None:
         return
     files = sorted(p.name for p in results_dir.glob("*.csv"))
     items = "".join(
-        f"<li><a href='{RESULTS_URL_FROM_CHAPTER}/{chapter}/{html.escape(f)}'>{html.escape(f)}"
-        "</a></li>" for f in files)
+        f"<li><a href='{RESULTS_URL_FROM_CHAPTER}/{chapter}/{html.escape(f)}'>{html.escape(f)}</a></li>"
+        for f in files
+    )
     display(HTML(f"<p>Result tables of this chapter (CSV):</p><ul>{items}</ul>"))
