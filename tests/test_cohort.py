@@ -57,6 +57,7 @@ def tiny_cohort() -> Cohort:
             "purity": [0.6, 0.4, 0.7, np.nan],
             "tmb": [5.0, 7.5, np.nan, 12.0],
             "msi": pd.array([False, False, None, True], dtype="boolean"),
+            "site": ["primary", "liver", "lymph node", None],
         }
     )
     mutations = pd.DataFrame(
@@ -85,6 +86,9 @@ def tiny_cohort() -> Cohort:
             "out_of_field_response": [None],
         }
     )
+    performance = pd.DataFrame(
+        {"patient_id": ["PA", "PA", "PB"], "day": [0.0, 231.0, 60.0], "ecog": [0.0, 2.0, 1.0]}
+    )
     return Cohort(
         tables={
             "patients": patients,
@@ -95,6 +99,7 @@ def tiny_cohort() -> Cohort:
             "panels": panels,
             "expression": expression,
             "radiotherapy": rt,
+            "performance_status": performance,
         },
         meta={
             "name": "tiny",
@@ -189,6 +194,25 @@ def _nan_value(c: Cohort) -> None:
 
 
 BROKEN = {
+    "ECOG out of range": (
+        _set("performance_status", 1, "ecog", 5.0),
+        "performance_status",
+        "ecog",
+        "ECOG must be one of",
+    ),
+    "assessment after last follow-up": (
+        _set("performance_status", 2, "day", 300.0),
+        "performance_status",
+        "day",
+        "after death or last follow-up",
+    ),
+    "assessment of unknown patient": (
+        _set("performance_status", 0, "patient_id", "PZ"),
+        "performance_status",
+        "patient_id",
+        "not in the patients table",
+    ),
+    "unknown biopsy site": (_set("samples", 0, "site", "moon"), "samples", "site", "unknown code"),
     "missing table": (_drop_table("samples"), "samples", "-", "required table is missing"),
     "missing column": (_drop_column("patients", "death"), "patients", "death", "required column is missing"),
     "duplicate patient ids": (

@@ -85,6 +85,10 @@ class Cohort:
         return self.tables.get("radiotherapy")
 
     @property
+    def performance_status(self) -> pd.DataFrame | None:
+        return self.tables.get("performance_status")
+
+    @property
     def name(self) -> str:
         return str(self.meta.get("name", "unnamed cohort"))
 

@@ -25,6 +25,7 @@ TABLES = (
     "panels",
     "expression",
     "radiotherapy",
+    "performance_status",
 )
 #: The tables every cohort must have.
 REQUIRED_TABLES = ("patients", "icb_courses", "samples")
@@ -38,9 +39,20 @@ KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "cna": ("sample_id", "gene"),
     "panels": ("panel_id", "gene"),
     "radiotherapy": ("patient_id", "start_day"),
+    "performance_status": ("patient_id", "day"),
 }
 
-REGIMENS = ("anti-PD-1", "anti-PD-L1", "anti-CTLA-4", "PD-1+CTLA-4", "ICB+chemo")
+REGIMENS = (
+    "anti-PD-1",
+    "anti-PD-L1",
+    "anti-CTLA-4",
+    "PD-1+CTLA-4",
+    "PD-1+LAG-3",
+    "ICB+chemo",
+    "ICB+targeted",
+)
+#: Biopsy sites of a tumour sample (``samples.site``; TMEs differ by site).
+SAMPLE_SITES = ("primary", "lymph node", "liver", "lung", "other")
 RESPONSES = ("CR", "PR", "SD", "PD", "NE")
 ASSAYS = ("DNA", "RNA", "DNA+RNA")
 SEXES = ("female", "male")
@@ -135,6 +147,14 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         _c("tmb", "float", "tumour mutational burden, mutations per Mb", required=False, nullable=True),
         _c("msi", "bool", "microsatellite-instability high", required=False, nullable=True),
         _c(
+            "site",
+            "str",
+            "biopsy site of the sample",
+            required=False,
+            nullable=True,
+            vocabulary=SAMPLE_SITES,
+        ),
+        _c(
             "timepoint",
             "str",
             "pre/on/post label where the source gives no day",
@@ -182,6 +202,11 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
             nullable=True,
             vocabulary=RT_RESPONSES,
         ),
+    ),
+    "performance_status": (
+        _c("patient_id", "str", "patient"),
+        _c("day", "float", "day of the assessment"),
+        _c("ecog", "float", "ECOG performance status (0-4)"),
     ),
 }
 

@@ -252,6 +252,7 @@ class _Content:
         self.samples()
         self.molecular()
         self.radiotherapy()
+        self.performance_status()
 
     def patients(self) -> None:
         pats, P = self.tables["patients"], self.typed["patients"]
@@ -485,5 +486,27 @@ class _Content:
             "start_day",
             "nothing can happen after death or last follow-up (start_day > last_followup_day)",
             self.after_end(t, R["start_day"]),
+            show,
+        )
+
+    def performance_status(self) -> None:
+        t = "performance_status"
+        if self.tables.get(t) is None:
+            return
+        S = self.typed[t]
+        self.unknown_patient(t)
+        show = ["patient_id", "day", "ecog"]
+        self.rule(
+            t,
+            "ecog",
+            f"ECOG must be one of {ECOG_VALUES}",
+            S["ecog"].notna() & ~S["ecog"].isin(ECOG_VALUES),
+            show,
+        )
+        self.rule(
+            t,
+            "day",
+            "nothing can happen after death or last follow-up (day > last_followup_day)",
+            self.after_end(t, S["day"]),
             show,
         )
