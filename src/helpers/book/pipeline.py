@@ -10,12 +10,18 @@ when all succeed are they moved into the book and the site rebuilt, and the new 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +29,10 @@ import nbformat
 import papermill as pm
 import yaml
 from papermill.exceptions import PapermillExecutionError
+from traitlets.config import Config
 
-from helpers.errors import PipelineError
+from helpers.book.parameters import parameter_problems
+from helpers.errors import ParameterError, PipelineError
 from helpers.simulate import save_simulated, simulate_cohort
 
 REPO = Path(__file__).resolve().parents[3]
@@ -38,31 +46,30 @@ INJECTED = ("results_dir", "chapter")
 # ----------------------------------------------------------------------------------------
 # parameters
 # ----------------------------------------------------------------------------------------
-def _coerce_like(default: Any, text: str, key: str) -> Any:
+def _coerce_like(default: Any, text: str) -> tuple[Any, str | None]:
+    """``text`` (from -p or a YAML file) as the type of ``default``, or the reason it is not."""
     if isinstance(default, bool):
         low = text.strip().lower()
         if low in ("true", "yes", "1"):
-            return True
+            return True, None
         if low in ("false", "no", "0"):
-            return False
-        raise PipelineError(f"parameter '{key}' must be true or false, got '{text}'")
+            return False, None
+        return text, "must be true or false"
     if isinstance(default, int):
         try:
-            return int(text)
+            return int(text), None
         except ValueError:
-            raise PipelineError(f"parameter '{key}' must be an integer, got '{text}'") from None
+            return text, "must be an integer"
     if isinstance(default, float):
         try:
-            return float(text)
+            return float(text), None
         except ValueError:
-            raise PipelineError(f"parameter '{key}' must be a number, got '{text}'") from None
+            return text, "must be a number"
     if isinstance(default, list):
-        return (
-            yaml.safe_load(text)
-            if text.strip().startswith("[")
-            else [t.strip() for t in text.split(",") if t.strip()]
-        )
-    return text
+        if text.strip().startswith("["):
+            return yaml.safe_load(text), None
+        return [t.strip() for t in text.split(",") if t.strip()], None
+    return text, None
 
 
 def load_params(
@@ -70,30 +77,44 @@ def load_params(
 ) -> dict[str, Any]:
     """Read the default parameters, then ``params_file``, then ``-p key=value`` overrides.
 
-    An unknown key, in the file or on the command line, is an error.
+    Every value is checked against :data:`helpers.book.parameters.SCHEMA`; an unknown key, a
+    value of the wrong type or outside its range is an error that names every bad parameter
+    (:class:`~helpers.errors.ParameterError`), raised before anything runs.
     """
     defaults = yaml.safe_load((REPO / "params.yml").read_text()) or {}
     params = dict(defaults)
+    problems: list[str] = []
+    unreadable: set[str] = set()
+    sources: list[tuple[str, Mapping[str, Any]]] = []
     if params_file:
         path = Path(params_file)
         if not path.is_file():
-            raise PipelineError(f"parameter file not found: {path}")
+            raise ParameterError(f"parameter file not found: {path}")
         user = yaml.safe_load(path.read_text()) or {}
         if not isinstance(user, dict):
-            raise PipelineError(f"{path}: expected 'key: value' lines")
-        unknown = sorted(set(user) - set(defaults))
-        if unknown:
-            raise PipelineError(
-                f"{path}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(defaults))}"
-            )
-        for k, v in user.items():
-            params[k] = _coerce_like(defaults[k], str(v), k) if v is not None else defaults[k]
-    for k, v in (overrides or {}).items():
-        if k not in defaults:
-            raise PipelineError(f"unknown parameter '{k}' (from -p); known: {', '.join(sorted(defaults))}")
-        params[k] = _coerce_like(defaults[k], v, k)
-    if params.get("n_patients", 1) < 50:
-        raise PipelineError("n_patients must be at least 50")
+            raise ParameterError(f"{path}: expected 'key: value' lines")
+        sources.append((str(path), user))
+    sources.append(("-p", dict(overrides or {})))
+    for origin, values in sources:
+        for key, value in values.items():
+            if key not in defaults:
+                problems.append(
+                    f"  - {key} (from {origin}): unknown parameter; known: {', '.join(sorted(defaults))}"
+                )
+                continue
+            if value is None:
+                continue
+            coerced, problem = _coerce_like(defaults[key], str(value))
+            if problem:
+                problems.append(f"  - {key} = {value!r} (from {origin}): {problem}")
+                unreadable.add(key)
+            params[key] = coerced
+    problems += parameter_problems({k: v for k, v in params.items() if k not in unreadable})
+    if problems:
+        n = len(problems)
+        raise ParameterError(
+            f"{n} bad parameter{'s' if n != 1 else ''}; nothing was run:\n" + "\n".join(problems)
+        )
     return params
 
 
@@ -102,7 +123,7 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
     out = {}
     for item in items:
         if "=" not in item:
-            raise PipelineError(f"-p expects key=value, got '{item}'")
+            raise ParameterError(f"-p expects key=value, got '{item}'")
         k, v = item.split("=", 1)
         out[k.strip()] = v.strip()
     return out
@@ -198,6 +219,15 @@ class RunResult:
     timings: dict[str, float]
 
 
+def _local_kernel_config(socket_dir: Path) -> Config:
+    """Kernels that talk over Unix sockets (IPC), not TCP.
+
+    ipykernel warns, once per kernel, that TCP traffic is unencrypted; local IPC sockets are
+    reachable only on this machine, so the warning does not arise and no real warning is hidden.
+    """
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(socket_dir / "kernel")}})
+
+
 def execute_notebooks(
     params: Mapping[str, Any],
     cohort_path: Path,
@@ -209,41 +239,46 @@ def execute_notebooks(
     """Run each chapter notebook with papermill into ``staging``; stop at the first failure."""
     timings: dict[str, float] = {}
     (staging / "chapters").mkdir(parents=True, exist_ok=True)
-    for i, stem in enumerate(stems, 1):
-        declared = declared_parameters(stem)
-        values = {k: v for k, v in params.items() if k in declared}
-        values["cohort"] = str(cohort_path)
-        if "results_dir" in declared:
-            values["results_dir"] = str(staging / "results" / stem)
-        if "chapter" in declared:
-            values["chapter"] = stem
-        values = {k: v for k, v in values.items() if k in declared}
-        out = staging / "chapters" / f"{stem}.ipynb"
-        log(f"[{i}/{len(stems)}] {stem}")
-        t0 = time.perf_counter()
-        try:
-            pm.execute_notebook(
-                str(REPO / "notebooks" / f"{stem}.ipynb"),
-                str(out),
-                parameters=values,
-                progress_bar=progress,
-                cwd=str(REPO),
-                kernel_name="python3",
-                log_output=False,
-            )
-        except PapermillExecutionError as exc:
-            first = (exc.source or "").strip().splitlines()
-            number = _source_cell_number(out, exc.cell_index)
-            raise PipelineError(
-                f"notebook notebooks/{stem}.ipynb failed in cell {number} (counting from 1 in "
-                f"the source notebook) starting '{first[0] if first else ''}':\n"
-                f"  {exc.ename}: {exc.evalue}\n"
-                f"The executed copy with the full traceback is {out}. "
-                "The previously built book is unchanged."
-            ) from None
-        _fold_injected_parameters(out)
-        timings[stem] = time.perf_counter() - t0
-        log(f"    {timings[stem]:.1f} s")
+    sockets = Path(tempfile.mkdtemp(prefix="icb-kernel-"))  # short path: Unix sockets have a length limit
+    try:
+        for i, stem in enumerate(stems, 1):
+            declared = declared_parameters(stem)
+            values = {k: v for k, v in params.items() if k in declared}
+            values["cohort"] = str(cohort_path)
+            if "results_dir" in declared:
+                values["results_dir"] = str(staging / "results" / stem)
+            if "chapter" in declared:
+                values["chapter"] = stem
+            values = {k: v for k, v in values.items() if k in declared}
+            out = staging / "chapters" / f"{stem}.ipynb"
+            log(f"[{i}/{len(stems)}] {stem}")
+            t0 = time.perf_counter()
+            try:
+                pm.execute_notebook(
+                    str(REPO / "notebooks" / f"{stem}.ipynb"),
+                    str(out),
+                    parameters=values,
+                    progress_bar=progress,
+                    cwd=str(REPO),
+                    kernel_name="python3",
+                    log_output=False,
+                    config=_local_kernel_config(sockets),
+                )
+            except PapermillExecutionError as exc:
+                first = (exc.source or "").strip().splitlines()
+                number = _source_cell_number(out, exc.cell_index)
+                raise PipelineError(
+                    f"notebook notebooks/{stem}.ipynb failed in cell {number} (counting from 1 in "
+                    f"the source notebook) starting '{first[0] if first else ''}':\n"
+                    f"  {exc.ename}: {exc.evalue}\n"
+                    f"The executed copy with the full traceback is {out}. "
+                    "The previously built book is unchanged."
+                ) from None
+            _fold_injected_parameters(out)
+            timings[stem] = time.perf_counter() - t0
+            log(f"    {timings[stem]:.1f} s")
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     return timings
 
 
@@ -294,29 +329,83 @@ def build_book(staging: Path, log: Callable[[str], None] = print) -> Path:
     return staging / "_build" / "html"
 
 
-def run(
-    params: Mapping[str, Any],
-    only: list[str] | None = None,
-    build: bool = True,
-    log: Callable[[str], None] = print,
-    progress: bool = True,
-) -> RunResult:
-    """Run the whole book (or only some chapters) and build the site into ``_build/html``."""
-    stems = chapters()
-    check_parameters_used(params, stems)
-    if only:
-        unknown = [s for s in only if s not in stems]
-        if unknown:
-            raise PipelineError(f"unknown chapter(s) {', '.join(unknown)}; chapters: {', '.join(stems)}")
-    todo = [s for s in stems if not only or s in only or not (REPO / CHAPTER_DIR / f"{s}.ipynb").is_file()]
-    cohort_path = ensure_cohort(params, log)
-    build_root = REPO / "_build"
-    staging = build_root / ".staging"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    timings = execute_notebooks(params, cohort_path, todo, staging, log, progress)
+#: The lock file of a run, inside ``_build/`` (one run at a time per checkout).
+LOCK_NAME = ".lock"
 
+
+def _lock_holder(lock: Path) -> dict[str, Any] | None:
+    try:
+        holder = json.loads(lock.read_text())
+    except (OSError, ValueError):
+        return None
+    return holder if isinstance(holder, dict) else None
+
+
+def _is_running(holder: Mapping[str, Any]) -> bool:
+    """Whether the process that wrote a lock still runs (a lock from another host counts as running)."""
+    if holder.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(int(holder.get("pid", -1)), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+@contextmanager
+def run_lock(build_root: Path, log: Callable[[str], None] = print) -> Iterator[Path]:
+    """Hold ``_build/.lock`` (process id, host, start time) while a run uses the checkout.
+
+    A second run refuses with a message naming the first; a lock left by a process that no
+    longer runs is taken over. The lock is removed when the block ends, also on Ctrl-C.
+    """
+    build_root.mkdir(parents=True, exist_ok=True)
+    lock = build_root / LOCK_NAME
+    mine = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = _lock_holder(lock)
+            if holder is None or not _is_running(holder):
+                what = f"process {holder.get('pid')}" if holder else "an unreadable lock"
+                log(f"taking over a stale run lock ({what} no longer runs)")
+                lock.unlink(missing_ok=True)
+                continue
+            raise PipelineError(
+                f"another icb-book run (process {holder.get('pid')} on {holder.get('host')}, started "
+                f"{holder.get('started')}) is using this checkout; wait for it to finish. If that "
+                f"process is gone, remove {lock}."
+            ) from None
+        with os.fdopen(fd, "w") as handle:
+            json.dump(mine, handle)
+        break
+    else:
+        raise PipelineError(f"could not take the run lock {lock}")
+    try:
+        yield lock
+    finally:
+        if _lock_holder(lock) == mine:
+            lock.unlink(missing_ok=True)
+
+
+def _publish(
+    params: Mapping[str, Any],
+    cohort_path: Path,
+    todo: list[str],
+    staging: Path,
+    build_root: Path,
+    build: bool,
+    timings: dict[str, float],
+    log: Callable[[str], None],
+) -> Path:
+    """Move the executed chapters and their results into the book, then build the site."""
     # all notebooks succeeded: move them into the book, then build
     chapter_dir = REPO / CHAPTER_DIR
     chapter_dir.mkdir(parents=True, exist_ok=True)
@@ -346,5 +435,35 @@ def run(
             html.rename(old)
         new_html.rename(html)
         shutil.rmtree(old, ignore_errors=True)
-    shutil.rmtree(staging, ignore_errors=True)
+    return html
+
+
+def run(
+    params: Mapping[str, Any],
+    only: list[str] | None = None,
+    build: bool = True,
+    log: Callable[[str], None] = print,
+    progress: bool = True,
+) -> RunResult:
+    """Run the whole book (or only some chapters) and build the site into ``_build/html``."""
+    stems = chapters()
+    check_parameters_used(params, stems)
+    if only:
+        unknown = [s for s in only if s not in stems]
+        if unknown:
+            raise PipelineError(f"unknown chapter(s) {', '.join(unknown)}; chapters: {', '.join(stems)}")
+    todo = [s for s in stems if not only or s in only or not (REPO / CHAPTER_DIR / f"{s}.ipynb").is_file()]
+    build_root = REPO / "_build"
+    staging = build_root / ".staging"
+    with run_lock(build_root, log):
+        try:
+            cohort_path = ensure_cohort(params, log)
+            if staging.exists():
+                shutil.rmtree(staging)
+            staging.mkdir(parents=True)
+            timings = execute_notebooks(params, cohort_path, todo, staging, log, progress)
+            html = _publish(params, cohort_path, todo, staging, build_root, build, timings, log)
+        finally:
+            # also on Ctrl-C: the previous site stays, the staging folder and the lock go
+            shutil.rmtree(staging, ignore_errors=True)
     return RunResult(html_index=html / "index.html", timings=timings)
