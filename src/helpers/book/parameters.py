@@ -110,7 +110,15 @@ SCHEMA: tuple[Parameter, ...] = (
         "LoF carriers needed to test a gene (ch. 4: both groups together; ch. 5: carriers and as many non-carriers)",
         low=1,
     ),
-    _p("fdr", "float", "Benjamini-Hochberg false discovery rate", low=0, low_open=True, high=1, high_open=True),
+    _p(
+        "fdr",
+        "float",
+        "Benjamini-Hochberg false discovery rate",
+        low=0,
+        low_open=True,
+        high=1,
+        high_open=True,
+    ),
     _p("tme_lof_genes", "genes", "LoF genes whose carriers' TME is compared"),
     _p(
         "tme_reference",
