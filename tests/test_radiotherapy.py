@@ -5,6 +5,10 @@
   metafor's transf.ipft edge handling;
 - bed / eqd2: textbook values;
 - classify_modality: boundaries;
+- E-values (helpers.stats.sensitivity): the worked examples of VanderWeele & Ding (2017) and of
+  the EValue R package, the common-outcome conversion of a hazard ratio, intervals covering 1;
+- time-updated covariates (helpers.stats.time_updated): splitting and carrying values forward by
+  hand, and agreement with helpers.stats.survival.to_counting_process for one exposure;
 - data/radiotherapy/rt_salvage_literature.csv: schema, vocabularies, internal arithmetic, the
   trials the review reports, and every arithmetic claim its notes make, checked against the
   table's own columns.
@@ -23,7 +27,10 @@ import pytest
 
 from helpers.analysis.radiotherapy import MODALITY_CLASSES, bed, classify_modality, eqd2
 from helpers.errors import InputError
+from helpers.stats import survival
 from helpers.stats.meta import freeman_tukey, inverse_freeman_tukey, meta_proportions
+from helpers.stats.sensitivity import evalue_hr, evalue_rr, hr_to_rr, shift_towards_null
+from helpers.stats.time_updated import time_updated_intervals
 
 REPO = Path(__file__).resolve().parents[1]
 LITERATURE = REPO / "data" / "radiotherapy" / "rt_salvage_literature.csv"
@@ -617,3 +624,146 @@ def test_literature_notes_on_table2_doses_read_as_totals(literature):
     )
     assert "(1.7 Gy per fraction, low-dose)" in literature.loc["t2r06_kong2022_prag", "note"]
     assert 5 / 3 == pytest.approx(1.7, abs=0.05) and 27 / 9 == 3
+
+
+# ------------------------------------------------------------------ E-values (stats.sensitivity)
+
+
+def test_evalue_of_risk_ratios_matches_vanderweele_ding_examples():
+    """VanderWeele & Ding (Ann Intern Med 2017): RR 3.9 (1.8-8.7) -> E-values 7.26 and 3.0
+    (1.8 + sqrt(1.8 x 0.8) = 1.8 + 1.2 exactly); the breastfeeding-leukaemia RR 0.80 (0.71-0.91)
+    -> 1.81 and 1.43 (1/0.8 = 1.25, 1.25 + sqrt(1.25 x 0.25) = 1.809)."""
+    causal = evalue_hr(3.9, 1.8, 8.7, rare=True)  # rare: the ratio is the risk ratio itself
+    assert causal.evalue == pytest.approx(3.9 + math.sqrt(3.9 * 2.9), rel=1e-12)
+    assert round(causal.evalue, 2) == 7.26
+    assert causal.evalue_limit == pytest.approx(3.0, rel=1e-12) and causal.limit == "ci_low"
+    protective = evalue_hr(0.80, 0.71, 0.91, rare=True)
+    assert protective.evalue == pytest.approx(1.25 + math.sqrt(1.25 * 0.25), rel=1e-12)
+    assert (round(protective.evalue, 2), round(protective.evalue_limit, 2)) == (1.81, 1.43)
+    assert protective.limit == "ci_high" and not protective.covers_null
+    assert evalue_rr(1.0) == 1.0 and evalue_rr(2.0) == pytest.approx(evalue_rr(0.5), rel=1e-12)
+    assert evalue_rr(2.0) == pytest.approx(2 + math.sqrt(2), rel=1e-12)
+
+
+def test_hazard_ratio_of_a_common_outcome_is_converted_first():
+    """RR ~ (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR)): HR 4 -> 0.75 / (1 - 1/sqrt 2) = 2.5607;
+    HR 1/4 -> its reciprocal; HR 1 -> 1. The EValue example HR 0.56 (0.46-0.69), common outcome:
+    RR 0.6701 -> E-value 2.35; the upper limit 0.69 -> RR 0.7735 -> 1.91."""
+    rr4 = 0.75 / (1 - 2**-0.5)
+    assert hr_to_rr(4.0) == pytest.approx(rr4, rel=1e-12) and rr4 == pytest.approx(2.5607, abs=1e-4)
+    assert hr_to_rr(0.25) == pytest.approx(1 / rr4, rel=1e-12)
+    assert hr_to_rr(1.0) == 1.0 and hr_to_rr(0.7, rare=True) == 0.7
+    example = evalue_hr(0.56, 0.46, 0.69)
+    rr = (1 - 0.5 ** math.sqrt(0.56)) / (1 - 0.5 ** math.sqrt(1 / 0.56))
+    assert example.rr == pytest.approx(rr, rel=1e-12) and rr == pytest.approx(0.6701, abs=1e-4)
+    assert example.evalue == pytest.approx(1 / rr + math.sqrt(1 / rr * (1 / rr - 1)), rel=1e-12)
+    assert (round(example.evalue, 2), round(example.evalue_limit, 2)) == (2.35, 1.91)
+    # the conversion pulls towards 1, so a common outcome needs a weaker confounder
+    assert example.evalue < evalue_hr(0.56, 0.46, 0.69, rare=True).evalue
+
+
+def test_evalue_of_an_interval_that_covers_one_is_one():
+    covering = evalue_hr(0.85, 0.70, 1.03)
+    assert covering.covers_null and covering.evalue_limit == 1.0 and covering.evalue > 1
+    harmful = evalue_hr(1.20, 0.95, 1.5)
+    assert harmful.limit == "ci_low" and harmful.evalue_limit == 1.0
+    null = evalue_hr(1.0, 0.9, 1.1)
+    assert null.evalue == 1.0 and null.evalue_limit == 1.0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((0.0, 0.5, 1.0), "hr must be a positive"),
+        ((0.8, float("nan"), 1.0), "ci_low must be a positive"),
+        ((0.8, 0.85, 1.0), "must enclose the estimate"),
+        (("x", 0.5, 1.0), "hr must be a number"),
+    ],
+)
+def test_evalue_rejects_bad_input(args, message):
+    with pytest.raises(InputError, match=message):
+        evalue_hr(*args)
+
+
+def test_shift_towards_null_is_the_share_of_the_log_hazard_ratio_removed():
+    # 1 - log(0.75)/log(0.5) = 1 - 0.41504 = 0.58496
+    assert shift_towards_null(0.5, 0.75) == pytest.approx(1 - math.log(0.75) / math.log(0.5), rel=1e-12)
+    assert shift_towards_null(0.5, 0.75) == pytest.approx(0.58496, abs=1e-5)
+    assert shift_towards_null(0.5, 0.5) == 0.0 and shift_towards_null(2.0, 1.0) == 1.0
+    assert shift_towards_null(0.5, 2.0) == pytest.approx(2.0)  # crossed to the other side
+    assert shift_towards_null(0.5, 0.25) == pytest.approx(-1.0)  # further from 1
+    with pytest.raises(InputError, match="reference hazard ratio is 1"):
+        shift_towards_null(1.0, 0.8)
+
+
+# ------------------------------------------------------------------ time-updated covariates
+
+
+def test_time_updated_intervals_split_at_changes_and_carry_the_last_value():
+    subjects = pd.DataFrame(
+        {"id": ["A", "B", "C"], "T": [100.0, 50.0, 80.0], "e": [1, 0, 1], "age": [6, 7, 5]}
+    )
+    changes = pd.DataFrame(
+        {
+            "id": ["A", "A", "A", "A", "B", "B", "C"],
+            "time": [-3.0, 0.0, 40.0, 100.0, -5.0, 20.0, 90.0],
+            "ecog": [1, 2, 3, 4, 0, np.nan, 3],
+            "rt": [np.nan, np.nan, np.nan, np.nan, np.nan, 1.0, np.nan],
+        }
+    )
+    long = time_updated_intervals(subjects, changes, "id", "T", "e", ["ecog", "rt"], initial={"rt": 0.0})
+    expected = pd.DataFrame(
+        {
+            "id": ["A", "A", "B", "B", "C"],
+            "start": [0.0, 40.0, 0.0, 20.0, 0.0],
+            "stop": [40.0, 100.0, 20.0, 50.0, 80.0],
+            "e": [0, 1, 0, 0, 1],
+            # A: the day-0 value beats the day -3 one; the day-100 assessment (day of death) is
+            # unused; B: the ECOG of day -5 is carried past the RT change of day 20; C: nothing
+            # known before its only assessment (after follow-up ended) -> NaN
+            "ecog": [2.0, 3.0, 0.0, 0.0, np.nan],
+            "rt": [0.0, 0.0, 0.0, 1.0, 0.0],
+            "age": [6, 6, 7, 7, 5],
+        }
+    )
+    pd.testing.assert_frame_equal(long, expected, check_dtype=False)
+
+
+def test_time_updated_intervals_reproduce_the_counting_process_of_one_exposure():
+    rng = np.random.default_rng(7)
+    n = 200
+    subjects = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "T": rng.exponential(100, n) + 0.5,
+            "e": rng.integers(0, 2, n),
+            "x": rng.normal(size=n),
+        }
+    )
+    start = np.where(
+        rng.random(n) < 0.5, rng.uniform(-10, 150, n), np.nan
+    )  # some at or before 0, some after T
+    one = survival.to_counting_process(subjects.assign(s=start), "id", "T", "e", "s", exposure_col="rt")
+    changes = pd.DataFrame({"id": subjects["id"], "time": start, "rt": 1.0}).dropna()
+    many = time_updated_intervals(subjects, changes, "id", "T", "e", ["rt"], initial={"rt": 0.0})
+    columns = ["id", "start", "stop", "e", "rt", "x"]
+    pd.testing.assert_frame_equal(one[columns].astype(float), many[columns].astype(float))
+
+
+def test_time_updated_intervals_reject_bad_input():
+    subjects = pd.DataFrame({"id": ["A", "A"], "T": [10.0, 0.0], "e": [1, 2]})
+    changes = pd.DataFrame({"id": ["Z"], "time": [np.inf], "v": ["high"]})
+    with pytest.raises(InputError) as caught:
+        time_updated_intervals(subjects, changes, "id", "T", "e", ["v"])
+    text = str(caught.value)
+    for rule in (
+        "column 'T': must be > 0",
+        "column 'e': must be 0 (censored) or 1",
+        "column 'id': must be unique",
+        "table 'changes', column 'id': must be a subject",
+        "column 'time': must be a finite number",
+        "column 'v': must be numeric",
+    ):
+        assert rule in text, rule
+    with pytest.raises(InputError, match="exist in subjects already"):
+        time_updated_intervals(subjects.assign(v=1), changes, "id", "T", "e", ["v"])

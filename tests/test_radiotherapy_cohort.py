@@ -27,9 +27,12 @@ from helpers.analysis import derive
 from helpers.analysis import radiotherapy as rt
 from helpers.book.sentences import radiotherapy as rt_text
 from helpers.data.cohort import Cohort
-from helpers.errors import InputError
+from helpers.errors import InputError, ParameterError
 from helpers.plots import radiotherapy as rt_plots
+from helpers.simulate import simulate_cohort
+from helpers.stats import survival
 from helpers.stats.meta import meta_proportions
+from helpers.stats.sensitivity import evalue_hr, shift_towards_null
 from helpers.units import DAYS_PER_MONTH
 
 REL = 1e-6
@@ -523,3 +526,206 @@ def test_figures_return_the_figure_and_add_no_simulated_mark(small_result):
     finally:
         for fig in figures:
             plt.close(fig)
+
+
+# ------------------------------------------------------------------ sensitivity analyses
+
+
+def _sensitivity_frame() -> pd.DataFrame:
+    """Twelve progressed patients of one cancer type: RT on day 10 after progression for six;
+    P2 dies on day 20, inside a 1-month lag; P6 gets RT on day 200, after death (no exposure);
+    P7-P9 had RT before the index ICB course."""
+    data = pd.DataFrame(
+        {
+            "patient_id": [f"P{i}" for i in range(1, 13)],
+            "cancer_type": "NSCLC",
+            "progression_day": 100.0,
+            "pps_days": [300.0, 20.0, 150.0, 400.0, 90.0, 60.0, 80.0, 250.0, 30.0, 120.0, 45.0, 500.0],
+            "event": [1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 0],
+            "rt_day": [10.0, 10.0, 10.0, 10.0, 10.0, 200.0, np.nan, 10.0, np.nan, np.nan, np.nan, np.nan],
+            "prior_rt": [0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0],
+            "ecog": [0, 1, 1, 0, 2, 1, 1, 0, 2, 1, 2, 0],
+        }
+    )
+    data["ever_rt"] = (data["rt_day"] < data["pps_days"]).astype(float)
+    return data
+
+
+def test_lagged_exposure_excludes_no_patient_and_counts_deaths_in_the_lag_as_unexposed():
+    data = _sensitivity_frame()
+    result = rt.rt_sensitivity_analysis(data, adjust_for=("ecog",), strata=None, min_exposed_events=1)
+    assert result.available and result.lag_days == pytest.approx(DAYS_PER_MONTH)
+    est = result.estimates.set_index("analysis")
+    assert list(est.index) == list(rt.SENSITIVITY_ANALYSES)
+    # every model keeps all 12 patients: no course is dropped for its outcome
+    assert (est["n_patients"] == 12).all()
+    # RT(t): P1-P5 and P8 exposed (P6's RT starts after death); 5 of them die while exposed
+    assert (est.loc["primary", "n_exposed"], est.loc["primary", "n_exposed_events"]) == (6, 5)
+    # lagged by 30.4 days: P2 (dead on day 20) never reaches exposure; 4 exposed deaths remain
+    assert (est.loc["lagged", "n_exposed"], est.loc["lagged", "n_exposed_events"]) == (5, 4)
+    # the early window holds the death of P2 only
+    assert (
+        est.loc["early_window", "n_exposed_events"] == 1 and est.loc["after_window", "n_exposed_events"] == 4
+    )
+    # the primary is the chapter's primary model (same data, same covariates)
+    long = survival.to_counting_process(
+        data[["patient_id", "pps_days", "event", "rt_day", "ecog"]],
+        "patient_id",
+        "pps_days",
+        "event",
+        "rt_day",
+        exposure_col="rt",
+    )
+    direct = survival.hazard_ratio_table(
+        survival.cox_time_varying(long, "patient_id", "start", "stop", "event")
+    )
+    assert est.loc["primary", "hr"] == pytest.approx(direct.set_index("covariate").loc["rt", "hr"], rel=1e-9)
+    # the negative-control exposure: 3 patients, 3 deaths (fewer than 5): not estimated
+    assert est.loc["prior_rt", "n_exposed"] == 3 and np.isnan(est.loc["prior_rt", "hr"])
+    assert any("RT before the index" in note and "not estimated" in note for note in result.notes)
+    # no performance_status table: no time-updated model, and its rule is not evaluated
+    assert np.isnan(est.loc["time_updated_ps", "hr"])
+    assert result.rules.loc["time_updated_ps", "fires"] is None
+    assert result.rules.loc["prior_rt", "fires"] is None
+    # a lag of 0 fits no window; the lagged model is then the primary
+    no_lag = rt.rt_sensitivity_analysis(
+        data, adjust_for=("ecog",), strata=None, rt_lag_months=0, min_exposed_events=1
+    )
+    by_key = no_lag.estimates.set_index("analysis")
+    assert "early_window" not in by_key.index and by_key.loc["lagged", "hr"] == pytest.approx(
+        by_key.loc["primary", "hr"]
+    )
+    assert no_lag.rules.loc["early_window", "fires"] is None
+    with pytest.raises(ParameterError, match="rt_lag_months"):
+        rt.rt_sensitivity_analysis(data, rt_lag_months=-1)
+
+
+def test_performance_status_on_the_post_progression_clock():
+    data = _sensitivity_frame().head(3)
+    ps = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P2", "P9"],
+            "day": [0.0, 100.0, 160.0, 50.0],
+            "ecog": [2.0, 3.0, 4.0, 1.0],
+        }
+    )
+    changes = rt.performance_status_changes(ps, data)
+    # baseline ECOG (day 0 = 100 days before progression) first; the table's day-0 value wins a tie;
+    # P9 is not in the analysis
+    assert changes.to_dict("list") == {
+        "patient_id": ["P1", "P1", "P1", "P2", "P2", "P3"],
+        "time": [-100.0, -100.0, 0.0, -100.0, 60.0, -100.0],
+        "ecog_now": [0.0, 2.0, 3.0, 1.0, 4.0, 1.0],
+    }
+
+
+def _confounded_at_progression(n: int = 1200, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Null RT confounded by a decline at progression, in a model the simulator does not use.
+
+    Log-normal survival after progression (not proportional hazards) shortened by ECOG at
+    progression, which is baseline ECOG + 2 for the 35% who decline; RT (no effect) is less
+    likely the worse ECOG at progression is; ECOG is recorded at day 0 and at progression.
+    """
+    rng = np.random.default_rng(seed)
+    ecog0 = rng.choice([0.0, 1.0, 2.0], n, p=[0.35, 0.45, 0.2])
+    ecog_progression = np.minimum(ecog0 + 2 * (rng.random(n) < 0.35), 4)
+    progression = rng.uniform(60, 400, n)
+    death = np.exp(rng.normal(np.log(200) - 0.45 * ecog_progression, 0.9))
+    censor = rng.uniform(100, 900, n)
+    given = rng.random(n) < 1 / (1 + np.exp(-(0.5 - 1.2 * ecog_progression)))
+    rt_day = np.where(given, 5 + rng.gamma(2.0, 15.0, n), np.nan)
+    ids = [f"P{i}" for i in range(n)]
+    data = pd.DataFrame(
+        {
+            "patient_id": ids,
+            "cancer_type": "NSCLC",
+            "progression_day": progression,
+            "pps_days": np.minimum(death, censor),
+            "event": (death <= censor).astype(int),
+            "rt_day": rt_day,
+            "prior_rt": (rng.random(n) < 0.15).astype(float),
+            "ecog": ecog0,
+        }
+    )
+    data["ever_rt"] = (data["rt_day"] < data["pps_days"]).astype(float)
+    ps = pd.DataFrame(
+        {
+            "patient_id": ids * 2,
+            "day": np.r_[np.zeros(n), progression],
+            "ecog": np.r_[ecog0, ecog_progression],
+        }
+    )
+    return data, ps
+
+
+def test_time_updated_ecog_removes_confounding_at_progression_that_baseline_ecog_leaves():
+    data, ps = _confounded_at_progression()
+    result = rt.rt_sensitivity_analysis(data, ps, adjust_for=("ecog",), strata=None)
+    est = result.estimates.set_index("analysis")
+    primary, updated = est.loc["primary"], est.loc["time_updated_ps"]
+    assert primary["ci_high"] < 1  # baseline ECOG leaves RT looking protective
+    assert updated["ci_low"] <= 1 <= updated["ci_high"]  # time-updated ECOG: no effect, as planted
+    rules = result.rules
+    assert rules.loc["time_updated_ps", "fires"] is True
+    assert rules.loc["time_updated_ps", "value"] == pytest.approx(
+        shift_towards_null(primary["hr"], updated["hr"]), rel=1e-12
+    )
+    # the rules read their values from the estimates and E-values, with the named thresholds
+    ev = result.evalues.set_index("model").iloc[0]
+    assert rules.loc["evalue", "value"] == ev["evalue_limit"] and rules.loc["evalue", "threshold"] == 1.5
+    assert rules.loc["evalue", "fires"] is bool(ev["evalue_limit"] < rt.EVALUE_LIMIT_WARNING)
+    expected = evalue_hr(primary["hr"], primary["ci_low"], primary["ci_high"], rare=False)
+    assert ev["evalue"] == pytest.approx(expected.evalue) and not result.rare  # most patients die
+    lag_shift = shift_towards_null(primary["hr"], est.loc["lagged", "hr"])
+    assert rules.loc["lag", "value"] == pytest.approx(lag_shift)
+    assert rules.loc["lag", "fires"] is bool(lag_shift > rt.LAG_SHIFT_WARNING)
+    window = est.loc["early_window"]
+    assert rules.loc["early_window", "fires"] is bool(window["ci_low"] > 1 or window["ci_high"] < 1)
+    assert set(result.fired) <= set(rt.RULES) and "time_updated_ps" in result.fired
+    text = rt_text.sensitivity_statement(result)
+    assert "WARNING — time-updated ECOG" in text and "should not be read as an effect of RT" in text
+
+
+# ------------------------------------------------------------------ the rt_confounded scenarios
+
+#: The smallest cohort at which the baseline-adjusted estimate of rt_confounded excludes 1.
+CONFOUNDED_N = 2000
+
+
+@pytest.fixture(scope="session")
+def confounded_results():
+    """rt_confounded and rt_confounded_ps, simulated and analysed once per test session."""
+    results = {}
+    for scenario in ("rt_confounded", "rt_confounded_ps"):
+        cohort, truth = simulate_cohort(n_patients=CONFOUNDED_N, seed=0, scenario=scenario)
+        results[scenario] = (rt.cohort_analysis(cohort), truth, cohort)
+    return results
+
+
+def test_rt_confounded_baseline_adjustment_is_biased_and_a_rule_fires(confounded_results):
+    """RT has no effect (planted HR 1) but is given by a decline at progression that also
+    shortens survival: the baseline-adjusted estimate is biased away from 1 (its interval
+    excludes 1, towards benefit) and at least one sensitivity rule fires. Fails on the code
+    before issue 11 (no scenario, no sensitivity analyses)."""
+    result, truth, cohort = confounded_results["rt_confounded"]
+    assert truth["rt"]["hr"] == 1.0 and truth["rt"]["confounder_recorded"] is None
+    assert not cohort.has("performance_status")
+    estimates = result.sensitivity.estimates.set_index("analysis")
+    assert estimates.loc["primary", "ci_high"] < 1.0
+    rules = result.sensitivity.rules
+    assert rules["fires"].eq(True).any(), rules
+    # without a performance_status table the time-updated rule is not evaluated, never "passes"
+    assert rules.loc["time_updated_ps", "fires"] is None or pd.isna(rules.loc["time_updated_ps", "fires"])
+
+
+def test_rt_confounded_ps_time_updated_model_covers_the_null(confounded_results):
+    """The same cohort with the decline recorded in ``performance_status``: the model with
+    time-updated ECOG covers the planted HR 1 and its rule fires."""
+    result, truth, cohort = confounded_results["rt_confounded_ps"]
+    assert truth["rt"]["confounder_recorded"] == "performance_status"
+    assert cohort.has("performance_status")
+    estimates = result.sensitivity.estimates.set_index("analysis")
+    row = estimates.loc["time_updated_ps"]
+    assert row["ci_low"] <= truth["rt"]["hr"] <= row["ci_high"]
+    assert estimates.loc["primary", "ci_high"] < 1.0
+    assert bool(result.sensitivity.rules.loc["time_updated_ps", "fires"])

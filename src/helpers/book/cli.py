@@ -11,7 +11,7 @@ from helpers.data.cohort import Cohort
 from helpers.data.fetch import fetch_study
 from helpers.data.importers import import_cbioportal, import_tidy
 from helpers.errors import HelpersError
-from helpers.simulate import save_simulated, simulate_cohort
+from helpers.simulate import SCENARIOS, save_simulated, simulate_cohort
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -23,7 +23,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    cohort, truth = simulate_cohort(n_patients=args.n_patients, seed=args.seed)
+    if args.list_scenarios:
+        for name, description in SCENARIOS.items():
+            print(f"{name:22s} {description}")
+        return 0
+    if not args.out:
+        raise SystemExit("icb-book simulate: --out is required (or --list-scenarios)")
+    cohort, truth = simulate_cohort(n_patients=args.n_patients, seed=args.seed, scenario=args.scenario)
     out = save_simulated(cohort, truth, args.out)
     print(
         f"simulated cohort written to {out} ({len(cohort.patients)} patients, {len(cohort.samples)} samples)"
@@ -111,9 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("simulate", help="write a simulated cohort folder")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", help="output folder")
     p.add_argument("--n-patients", type=int, default=5000)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--scenario",
+        default="default",
+        choices=list(SCENARIOS),
+        help="simulation scenario (see --list-scenarios)",
+    )
+    p.add_argument("--list-scenarios", action="store_true", help="print the scenarios and exit")
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser("validate", help="check a canonical cohort folder")

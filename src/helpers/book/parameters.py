@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helpers.errors import ParameterError
+from helpers.simulate.scenarios import SCENARIOS
 
 #: A gene symbol as the book's gene lists spell them (HGNC style).
 GENE_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9.\-]*$")
@@ -89,6 +90,12 @@ SCHEMA: tuple[Parameter, ...] = (
     _p("seed", "int", "seed of the simulated cohort (and of random subsets shown in figures)", low=0),
     _p("n_patients", "int", "size of the simulated cohort", low=50, high=1_000_000),
     _p(
+        "scenario",
+        "str",
+        "simulation scenario of the simulated cohort (icb-book simulate --list-scenarios)",
+        choices=tuple(SCENARIOS),
+    ),
+    _p(
         "benefit_months",
         "float",
         "benefit window: progression at or after it = acquired resistance",
@@ -103,6 +110,14 @@ SCHEMA: tuple[Parameter, ...] = (
         "int",
         "deaths needed in each class for a per-cancer-type hazard ratio",
         low=1,
+    ),
+    _p(
+        "rmst_months",
+        "float",
+        "horizon (months after progression) of the restricted mean survival time",
+        low=0,
+        low_open=True,
+        high=120,
     ),
     _p(
         "min_carriers",
@@ -134,6 +149,13 @@ SCHEMA: tuple[Parameter, ...] = (
         low=0,
         low_open=True,
         high=60,
+    ),
+    _p(
+        "rt_lag_months",
+        "float",
+        "exposure lag (months) and negative-control window of the RT sensitivity analyses",
+        low=0,
+        high=12,
     ),
     _p(
         "public_dir",

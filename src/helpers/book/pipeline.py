@@ -38,7 +38,7 @@ from helpers.simulate import save_simulated, simulate_cohort
 REPO = Path(__file__).resolve().parents[3]
 CHAPTER_DIR = "book/chapters"
 #: Parameters the pipeline itself consumes (they need not be declared by a notebook).
-PIPELINE_PARAMETERS = ("cohort", "seed", "n_patients")
+PIPELINE_PARAMETERS = ("cohort", "seed", "n_patients", "scenario")
 #: Parameters the pipeline fills in for every notebook that declares them.
 INJECTED = ("results_dir", "chapter")
 
@@ -155,14 +155,15 @@ def ensure_cohort(params: Mapping[str, Any], log: Callable[[str], None] = print)
         if not path.is_dir():
             raise PipelineError(f"cohort folder not found: {path}")
         return path
-    key = f"simulated-n{params['n_patients']}-seed{params['seed']}-{_simulation_fingerprint()}"
+    scenario = params.get("scenario", "default")
+    key = f"simulated-{scenario}-n{params['n_patients']}-seed{params['seed']}-{_simulation_fingerprint()}"
     path = cache_dir() / "cohorts" / key
     if (path / "cohort.json").is_file():
         log(f"using cached simulated cohort {path.relative_to(REPO)}")
         return path
-    log(f"simulating the default cohort ({params['n_patients']} patients, seed {params['seed']})")
+    log(f"simulating the {scenario} cohort ({params['n_patients']} patients, seed {params['seed']})")
     t0 = time.perf_counter()
-    cohort, truth = simulate_cohort(n_patients=params["n_patients"], seed=params["seed"])
+    cohort, truth = simulate_cohort(n_patients=params["n_patients"], seed=params["seed"], scenario=scenario)
     save_simulated(cohort, truth, path)
     log(f"  done in {time.perf_counter() - t0:.1f} s → {path.relative_to(REPO)}")
     return path

@@ -18,7 +18,10 @@ import pandas as pd
 from matplotlib.patches import Patch, Polygon
 
 from helpers.analysis.lof import (
+    ALL_PRE_COMPARISON,
     COMPARISON_LABELS,
+    DEPLETED,
+    ENRICHED,
     GROUP_COMPARISONS,
     PRIMARY_COMPARISON,
     SECONDARY_COMPARISON,
@@ -37,6 +40,7 @@ LOF_KIND_COLOURS: dict[str, str] = {
     "not assayed": "#ffffff",
 }
 _FOUND_COLOUR = "#c0392b"
+_DEPLETED_COLOUR = "#2471a3"
 _OTHER_COLOUR = "#95a5a6"
 # Odds ratios are drawn on log2 axes clipped to this range (Firth estimates are finite but can be
 # very large when a gene has carriers in one group only); clipped points are drawn as triangles.
@@ -66,8 +70,9 @@ def volcano_plot(
     ----------
     result
         From :func:`helpers.analysis.lof.acquired_lof_analysis`: its ``results`` are drawn, the
-        p-value of its ``criterion`` on the y axis, and genes whose q-value is at most its
-        ``fdr`` are coloured and labelled.
+        p-value of its ``criterion`` on the y axis; genes whose q-value is at most its ``fdr``
+        are coloured by their status (red: enriched, which in the primary comparison is
+        *found*; blue: depleted) and labelled.
     comparison
         Which group comparison to draw.
     ncols
@@ -87,7 +92,9 @@ def volcano_plot(
     p_col, q_col, fdr = result.p_column, result.q_column, result.fdr
     results = result.results
     require_columns(
-        results, ["cancer_type", "comparison", "gene", "tested", "firth_or", p_col, q_col], "results"
+        results,
+        ["cancer_type", "comparison", "gene", "tested", "status", "firth_or", p_col, q_col],
+        "results",
     )
     tested = results[(results["comparison"] == comparison) & results["tested"].astype(bool)]
     tested = tested[tested[p_col].notna() & tested["firth_or"].notna()]
@@ -107,8 +114,16 @@ def volcano_plot(
         x = np.clip(x, -_LOG2_OR_LIMIT, _LOG2_OR_LIMIT)
         p = part[p_col].astype(float).clip(lower=1e-300).to_numpy()
         y = -np.log10(p)
-        found = (part[q_col].astype(float) <= fdr).to_numpy()
-        for mask, colour, size in ((~found, _OTHER_COLOUR, 9), (found, _FOUND_COLOUR, 22)):
+        status = part["status"].to_numpy()
+        found = (part[q_col].astype(float) <= fdr).to_numpy()  # every gene that passes the FDR
+        enriched, depleted = status == ENRICHED, status == DEPLETED
+        other_passing = found & ~enriched & ~depleted
+        for mask, colour, size in (
+            (~found, _OTHER_COLOUR, 9),
+            (other_passing, "#7d3c98", 22),
+            (enriched, _FOUND_COLOUR, 22),
+            (depleted, _DEPLETED_COLOUR, 22),
+        ):
             ax.scatter(x[mask & ~clipped], y[mask & ~clipped], s=size, color=colour, alpha=0.8, linewidths=0)
             ax.scatter(
                 x[mask & clipped],
@@ -120,7 +135,7 @@ def volcano_plot(
                 linewidths=0,
             )
         if found.any():
-            ax.axhline(-np.log10(p[found].max()), color=_FOUND_COLOUR, lw=0.7, ls="--")
+            ax.axhline(-np.log10(p[found].max()), color="#566573", lw=0.7, ls="--")
             genes = part["gene"].to_numpy()
             for i in np.flatnonzero(found)[np.argsort(-y[found], kind="mergesort")]:
                 ax.annotate(
@@ -129,7 +144,7 @@ def volcano_plot(
                     xytext=(3, 2),
                     textcoords="offset points",
                     fontsize=7,
-                    color=_FOUND_COLOUR,
+                    color=_DEPLETED_COLOUR if depleted[i] else _FOUND_COLOUR,
                 )
         ax.axvline(0, color="black", lw=0.6)
         ax.set_xlim(-_LOG2_OR_LIMIT - 0.5, _LOG2_OR_LIMIT + 0.5)
@@ -138,7 +153,8 @@ def volcano_plot(
         ax.set_ylabel(_Y_LABELS[result.criterion], fontsize=8)
         ax.tick_params(labelsize=7)
     fig.suptitle(
-        f"{title}\nred: found (q <= {fdr:g}); triangles: |log2 OR| > {_LOG2_OR_LIMIT:g}, drawn at the edge",
+        f"{title}\nq <= {fdr:g}: red enriched, blue depleted; "
+        f"triangles: |log2 OR| > {_LOG2_OR_LIMIT:g}, drawn at the edge",
         fontsize=9,
     )
     fig.tight_layout()
@@ -347,7 +363,11 @@ def lof_forest_plot(
     else:
         fig = ax.figure
     lo_limit, hi_limit = 2.0**-_LOG2_OR_LIMIT, 2.0**_LOG2_OR_LIMIT
-    markers = {PRIMARY_COMPARISON: ("s", "#1f4e79", "black"), SECONDARY_COMPARISON: ("o", "white", "#b9770e")}
+    markers = {
+        PRIMARY_COMPARISON: ("s", "#1f4e79", "black"),
+        ALL_PRE_COMPARISON: ("^", "white", "#7f8c8d"),
+        SECONDARY_COMPARISON: ("o", "white", "#b9770e"),
+    }
     offsets = np.linspace(0.15, -0.15, len(comparisons)) if len(comparisons) > 1 else [0.0]
     for i, (cancer_type, gene) in enumerate(present):
         y = len(present) - 1 - i

@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from helpers.analysis.radiotherapy import MODALITY_CLASSES, RT_TIMINGS, RTCohortResult
+from helpers.analysis.radiotherapy import MODALITY_CLASSES, RT_TIMINGS, RTCohortResult, RTSensitivityResult
 from helpers.errors import InputError, require_columns
 from helpers.plots.survival import forest_plot, plot_km
 from helpers.stats import survival
@@ -30,6 +30,7 @@ __all__ = [
     "literature_forest",
     "response_bars",
     "rt_estimates_forest",
+    "rt_sensitivity_forest",
 ]
 
 SETTING_LABELS = {
@@ -321,6 +322,61 @@ def rt_estimates_forest(
     if planted_hr is not None:
         ax.axvline(
             planted_hr, color="#c0392b", linestyle=":", linewidth=1.5, label=f"planted HR {planted_hr:g}"
+        )
+        ax.legend(loc="upper right", fontsize=8)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def rt_sensitivity_forest(
+    result: RTSensitivityResult,
+    planted_hr: float | None = None,
+    *,
+    ax: Axes | None = None,
+    title: str = "RT after progression: sensitivity to confounding by indication",
+) -> Figure:
+    """Hazard ratio of each sensitivity analysis, the rows whose warning rule fires marked.
+
+    Parameters
+    ----------
+    result : RTSensitivityResult
+        :func:`helpers.analysis.radiotherapy.rt_sensitivity_analysis`; estimates that could not
+        be fitted (NaN) are left out. The negative controls are hazard ratios of their own term
+        (RT in its first weeks, RT before the index course), not of RT.
+    planted_hr : float, optional
+        The hazard ratio of RT planted in a simulated cohort (dotted line).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new 8 x 4 inch figure).
+    title : str
+        Axes title.
+    """
+    table = result.estimates
+    require_columns(table, ["analysis", "model", "hr", "ci_low", "ci_high"], "RT sensitivity estimates")
+    fitted = table.dropna(subset=["hr", "ci_low", "ci_high"]).copy()
+    if fitted.empty:
+        raise InputError("rt_sensitivity_forest: no model was fitted")
+    rule_of = {
+        "lagged": "lag",
+        "early_window": "early_window",
+        "prior_rt": "prior_rt",
+        "time_updated_ps": "time_updated_ps",
+    }
+    fired = set(result.fired)
+    fitted["label"] = [
+        f"{model}  [warning]" if rule_of.get(key) in fired else model
+        for key, model in zip(fitted["analysis"], fitted["model"], strict=True)
+    ]
+    fig, ax = _axes(ax, (8, 4))
+    forest_plot(ax, fitted, label_col="label", xlabel="hazard ratio of death (95% CI)")
+    if planted_hr is not None:
+        ax.axvline(
+            planted_hr,
+            color="#c0392b",
+            linestyle=":",
+            linewidth=1.5,
+            label=f"planted HR of RT {planted_hr:g}",
         )
         ax.legend(loc="upper right", fontsize=8)
     ax.tick_params(axis="y", labelsize=8)

@@ -27,6 +27,7 @@ __all__ = [
     "median_heatmap",
     "sample_heatmap",
     "scores_over_time",
+    "shift_comparison",
     "subtype_bars",
 ]
 
@@ -34,6 +35,9 @@ __all__ = [
 SCORE_CMAP = "RdBu_r"
 #: Colour of a missing class or subtype in the sample strips.
 NO_COLOUR = "#ffffff"
+#: Colours of the stratified (the chapter's) and the pooled (confounded) shifts.
+STRATIFIED_COLOUR = "#1b4f72"
+POOLED_COLOUR = "#b3b6b7"
 
 
 def _subtype_handles(names: bool = True) -> list[Patch]:
@@ -452,5 +456,50 @@ def carrier_effect_heatmap(
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_title(f"LoF carriers after progression (* q < {fdr:g})")
+    fig.tight_layout()
+    return fig
+
+
+def shift_comparison(
+    stratified: pd.DataFrame,
+    pooled: pd.DataFrame,
+    title: str,
+    xlabel: str = "acquired − primary shift (scaled units, 95% CI)",
+    strata_label: str = "within cancer type and site",
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
+    """The stratified shift of each score beside the pooled one, with their intervals.
+
+    The stratified estimate (within cancer type and biopsy site) is the dark dot; the pooled
+    one (confounded by type and site), the grey dot below it. A line marks no shift.
+
+    Parameters
+    ----------
+    stratified, pooled
+        :func:`helpers.analysis.tme.compare_classes` with and without strata (or
+        :func:`helpers.analysis.tme.compare_transitions`): ``shift``, ``ci_low``,
+        ``ci_high`` per signature (index), in display order.
+    title, xlabel
+        Title and axis label.
+    strata_label
+        Legend entry of the stratified estimate (what it is stratified by).
+    ax
+        Axes to draw on (default: a new figure sized to the table).
+    """
+    signatures = list(stratified.index)
+    fig, ax = _own_axes(ax, (7.0, 0.42 * len(signatures) + 1.6))
+    position = np.arange(len(signatures))[::-1].astype(float)
+    for table, offset, colour, label in (
+        (stratified, 0.14, STRATIFIED_COLOUR, strata_label),
+        (pooled.reindex(signatures), -0.14, POOLED_COLOUR, "pooled (confounded)"),
+    ):
+        values = table[["shift", "ci_low", "ci_high"]].astype(float)
+        ax.hlines(position + offset, values["ci_low"], values["ci_high"], color=colour, linewidth=1.6)
+        ax.plot(values["shift"], position + offset, "o", color=colour, markersize=5, label=label)
+    ax.axvline(0, color="#566573", linewidth=0.8, linestyle="--")
+    ax.set_yticks(position, [s.replace("_", " ") for s in signatures], fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     return fig

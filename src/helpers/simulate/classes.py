@@ -9,12 +9,16 @@ copied into the truth and every recovery test would still pass. So the simulator
 fields it generated with this module, an independent implementation of the same rule, and the
 tests compare the two course by course.
 
-The book's classifier overwrites class masks in sequence; this one is a decision table: each
-course gets a *response group* (row) and a *timing* (column), the table gives the class, and the
-exposure rule then withdraws a primary call whose exposure was too short.
+The book's classifier applies its steps as a sequence of masks; this one is two decision tables
+(one per regimen rule): each course gets a *response group* (row) and a *timing* (column), the
+table of its regimen's rule gives the class, and three withdrawals then turn a call into
+``not_evaluable``.
 
-The rule (Kluger et al., J Immunother Cancer 2020;8:e000398; DESIGN §4), with the benefit window
-``W = benefit_months × 30.4375`` days and all days counted from the course start:
+The rule (DESIGN §4, revision of December 2026), with the benefit window
+``W = benefit_months × 30.4375`` days and all days counted from the course start.
+
+*Monotherapy rule* (PD-(L)1 monotherapy, Kluger et al., J Immunother Cancer 2020;8:e000398,
+Table 1; also every regimen not listed in ``timing_rule_regimens``):
 
 ========================  ==============  ==============  ==================  ==================
 best response             progression     progression     no progression,     no progression,
@@ -27,23 +31,26 @@ not recorded (fallback)   primary         acquired        ongoing_benefit     no
 NE, or any other value    not_evaluable   not_evaluable   not_evaluable       not_evaluable
 ========================  ==============  ==============  ==================  ==================
 
+*Timing rule* (ICB+chemo by default: Rizvi et al., J Immunother Cancer 2023;11:e005920,
+Table 3, "regardless of best response"): the same table except that a progression before ``W``
+is primary and one at or after ``W`` acquired for every recorded best response but NE (PD
+without a progression day stays primary).
+
 * "assessed to ``W``" means the last progression-free assessment is at or after ``W``; an
   unknown last assessment counts as shorter.
-* A response (CR/PR) followed by progression before ``W`` is left unclassified, as by SITC.
-* Where no best response was recorded the class falls back on progression timing alone.
-* Exposure: a ``primary`` call needs a drug exposure (start to stop) of at least
-  ``min_exposure_weeks`` × 7 days where the stop day is known; a shorter known exposure makes
-  the course ``not_evaluable`` instead. An unknown stop day is not held against a course.
+* Withdrawals, each only where the stop day (the last dose) is known: a progression more than
+  ``max_weeks_after_last_dose`` × 7 days after the last dose makes any call ``not_evaluable``;
+  a ``primary`` call needs an exposure (start to last dose) of at least ``min_exposure_weeks`` × 7
+  days, an ``acquired`` call one of at least ``min_acquired_exposure_months`` months.
 
-The simulator uses the defaults of DESIGN §4 (6 months, 6 weeks;
-:data:`helpers.simulate.params.BENEFIT_MONTHS`, :data:`~helpers.simulate.params.MIN_EXPOSURE_WEEKS`).
-The December 2026 revision of DESIGN §4 (six months' exposure for acquired resistance,
-progression long after the last dose, ICB+chemo) is not in the book's classifier yet, and so
-not here either: when the book's rule changes, this one must follow, and the comparison tests
-(``tests/test_simulate.py``) fail until it does.
+The simulator uses the SITC defaults (6 months, 6 weeks, 6 months, 12 weeks, ICB+chemo). When
+the book's rule changes, this one must follow; the comparison tests (``tests/test_simulate.py``)
+fail until it does.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -57,18 +64,29 @@ ACQUIRED = CLASSES.index("acquired")
 ONGOING = CLASSES.index("ongoing_benefit")
 NOT_EVALUABLE = CLASSES.index("not_evaluable")
 
-#: Response groups (rows of the decision table).
+#: Response groups (rows of the decision tables).
 _PD, _SD, _RESPONSE, _NOT_RECORDED, _UNUSABLE = range(5)
-#: Timings (columns of the decision table).
+#: Timings (columns of the decision tables).
 _EARLY, _LATE, _FOLLOWED, _UNFOLLOWED = range(4)
 
-#: The decision table of the module docstring, as class codes.
+#: The monotherapy decision table of the module docstring, as class codes.
 DECISION_TABLE = np.array(
     [
         # early      late       followed   unfollowed
         [PRIMARY, PRIMARY, PRIMARY, PRIMARY],  # PD
         [PRIMARY, ACQUIRED, ONGOING, NOT_EVALUABLE],  # SD
         [NOT_EVALUABLE, ACQUIRED, ONGOING, NOT_EVALUABLE],  # CR or PR
+        [PRIMARY, ACQUIRED, ONGOING, NOT_EVALUABLE],  # not recorded
+        [NOT_EVALUABLE, NOT_EVALUABLE, NOT_EVALUABLE, NOT_EVALUABLE],  # NE or other
+    ]
+)
+#: The timing-rule decision table (progression timing regardless of best response).
+TIMING_DECISION_TABLE = np.array(
+    [
+        # early      late       followed   unfollowed
+        [PRIMARY, ACQUIRED, PRIMARY, PRIMARY],  # PD
+        [PRIMARY, ACQUIRED, ONGOING, NOT_EVALUABLE],  # SD
+        [PRIMARY, ACQUIRED, ONGOING, NOT_EVALUABLE],  # CR or PR
         [PRIMARY, ACQUIRED, ONGOING, NOT_EVALUABLE],  # not recorded
         [NOT_EVALUABLE, NOT_EVALUABLE, NOT_EVALUABLE, NOT_EVALUABLE],  # NE or other
     ]
@@ -104,6 +122,11 @@ def sitc_class(
     start_day: np.ndarray | float = 0.0,
     benefit_months: float = 6.0,
     min_exposure_weeks: float = 6.0,
+    *,
+    regimen: np.ndarray | None = None,
+    min_acquired_exposure_months: float = 6.0,
+    max_weeks_after_last_dose: float | None = 12.0,
+    timing_rule_regimens: Iterable[str] = ("ICB+chemo",),
 ) -> np.ndarray:
     """The resistance class of each course by the SITC rule (see the module docstring).
 
@@ -114,13 +137,23 @@ def sitc_class(
         recorded).
     progression_day, last_assessment_day, stop_day
         Days (NaN where there is none or it is unknown): progression, the last progression-free
-        assessment, and the end of the drug exposure.
+        assessment, and the last dose.
     start_day
         Day the course started (a scalar or one per course).
     benefit_months
         Length of the benefit window in months of :data:`helpers.units.DAYS_PER_MONTH` days.
     min_exposure_weeks
         Minimum known exposure for a primary-resistance call.
+    regimen
+        Regimen per course; ``None`` (or a missing value) means the monotherapy rule. Pass it:
+        without it, ICB+chemo courses are classified by the monotherapy rule.
+    min_acquired_exposure_months
+        Minimum known exposure for an acquired-resistance call.
+    max_weeks_after_last_dose
+        A progression later than this after a known last dose is not evaluable; ``None``: no
+        limit.
+    timing_rule_regimens
+        Regimens classified by progression timing regardless of best response.
 
     Returns
     -------
@@ -130,24 +163,40 @@ def sitc_class(
     Raises
     ------
     helpers.errors.ParameterError
-        If ``benefit_months`` is not positive or ``min_exposure_weeks`` is negative.
+        If ``benefit_months`` is not positive, an exposure minimum is negative or the limit
+        after the last dose is not positive.
     """
-    if benefit_months <= 0 or min_exposure_weeks < 0:
+    if (
+        benefit_months <= 0
+        or min_exposure_weeks < 0
+        or min_acquired_exposure_months < 0
+        or (max_weeks_after_last_dose is not None and max_weeks_after_last_dose <= 0)
+    ):
         raise ParameterError(
-            f"benefit_months must be positive and min_exposure_weeks non-negative (got {benefit_months!r} "
-            f"and {min_exposure_weeks!r})"
+            f"benefit_months and max_weeks_after_last_dose must be positive and the exposure minimums "
+            f"non-negative (got {benefit_months!r}, {max_weeks_after_last_dose!r}, {min_exposure_weeks!r} "
+            f"and {min_acquired_exposure_months!r})"
         )
     start = np.asarray(start_day, dtype=float)
     progression = np.asarray(progression_day, dtype=float) - start
     last_assessment = np.asarray(last_assessment_day, dtype=float) - start
     exposure = np.asarray(stop_day, dtype=float) - start
     window = benefit_months * DAYS_PER_MONTH
+    n = len(progression)
+    if regimen is None:
+        timing = np.zeros(n, dtype=bool)
+    else:
+        timing = pd.Series(np.asarray(regimen, dtype=object)).isin(list(timing_rule_regimens)).to_numpy()
 
-    code = DECISION_TABLE[
-        _response_group(np.asarray(best_response, dtype=object)),
-        _timing(progression, last_assessment, window),
-    ]
-    with np.errstate(invalid="ignore"):
-        too_short = exposure < min_exposure_weeks * 7.0  # False where the stop day is unknown
-    code = np.where((code == PRIMARY) & too_short, NOT_EVALUABLE, code)
+    rows = _response_group(np.asarray(best_response, dtype=object))
+    cols = _timing(progression, last_assessment, window)
+    code = np.where(timing, TIMING_DECISION_TABLE[rows, cols], DECISION_TABLE[rows, cols])
+
+    limit = np.inf if max_weeks_after_last_dose is None else max_weeks_after_last_dose * 7.0
+    with np.errstate(invalid="ignore"):  # every comparison with NaN (unknown) is False
+        off_treatment = progression - exposure > limit
+        primary_short = exposure < min_exposure_weeks * 7.0
+        acquired_short = exposure < min_acquired_exposure_months * DAYS_PER_MONTH
+    withdrawn = off_treatment | ((code == PRIMARY) & primary_short) | ((code == ACQUIRED) & acquired_short)
+    code = np.where(withdrawn, NOT_EVALUABLE, code)
     return np.array(CLASSES, dtype=object)[code]

@@ -24,11 +24,16 @@ from helpers.simulate.params import (
     MIN_EXPOSURE_WEEKS,
     PPS_HR_ACQUIRED,
     PPS_LOG_HR,
+    PPS_RMST_MONTHS,
     PPS_WEIBULL_SHAPE,
+    PS_DECLINE_PROBS,
     REGIMEN_RESPONSE_EFFECT,
+    RT_DECLINE_LOG_ODDS,
     RT_HR,
+    SELECTION_LOF,
     SUBTYPE_PRE_PROBS,
 )
+from helpers.simulate.scenarios import Scenario, get_scenario
 from helpers.units import DAYS_PER_MONTH, SUBTYPES
 
 #: Days between scheduled scans after the first one.
@@ -58,6 +63,12 @@ class Clinical:
     last_followup: np.ndarray
     gets_rt: np.ndarray  # RT after progression, started before the end of follow-up
     rt_start: np.ndarray
+    regimen: np.ndarray
+    scenario: Scenario
+    selection_carrier: dict[tuple[str, str], np.ndarray]  # baseline-selection LoF (scenario selection)
+    ps_decline: np.ndarray  # ECOG points lost at progression (scenario rt_confounded*; else 0)
+    pps_hr_acquired: np.ndarray  # planted acquired-vs-primary HR of each patient's cancer type
+    rmst_planted: np.ndarray  # RMST of survival after progression to PPS_RMST_MONTHS (days; NaN)
 
 
 def _weibull_h_inv(h: np.ndarray, scale: np.ndarray, shape: float) -> np.ndarray:
@@ -70,13 +81,79 @@ def _weibull_h(t: np.ndarray, scale: np.ndarray, shape: float) -> np.ndarray:
     return np.power(np.maximum(t, 0) / scale, shape)
 
 
+def _segments(breaks: np.ndarray, multipliers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort each row's change points; return (breaks n×K, multipliers n×(K+1)) in time order.
+
+    ``multipliers[:, 0]`` applies before every change point and ``multipliers[:, k + 1]`` is the
+    factor *switched on* at ``breaks[:, k]`` (factors multiply, so the order of switching on does
+    not matter): the hazard multiplier of segment j is the product of the factors switched on
+    before it.
+    """
+    order = np.argsort(breaks, axis=1)
+    b = np.take_along_axis(breaks, order, axis=1)
+    factors = np.take_along_axis(multipliers[:, 1:], order, axis=1)
+    seg = np.concatenate([multipliers[:, :1], multipliers[:, :1] * np.cumprod(factors, axis=1)], axis=1)
+    return b, seg
+
+
+def _piecewise_h(
+    t: np.ndarray, scale: np.ndarray, shape: float, b: np.ndarray, seg: np.ndarray
+) -> np.ndarray:
+    """Cumulative hazard at ``t`` (one per row) of a Weibull hazard times a step multiplier."""
+    edges = np.concatenate([np.zeros((len(t), 1)), b, np.full((len(t), 1), np.inf)], axis=1)
+    lo = np.minimum(edges[:, :-1], t[:, None])
+    hi = np.minimum(edges[:, 1:], t[:, None])
+    h0 = _weibull_h(hi, scale[:, None], shape) - _weibull_h(lo, scale[:, None], shape)
+    return (seg * h0).sum(axis=1)
+
+
+def _piecewise_h_inv(
+    e: np.ndarray, scale: np.ndarray, shape: float, b: np.ndarray, seg: np.ndarray
+) -> np.ndarray:
+    """Time at which the piecewise cumulative hazard of :func:`_piecewise_h` reaches ``e``.
+
+    Written by hand: the hazard changes at per-patient times (RT start, the end of a fading
+    effect), which no sampler in scipy or lifelines draws from.
+    """
+    n = len(e)
+    edges = np.concatenate([np.zeros((n, 1)), b], axis=1)  # segment starts
+    h_edges = np.stack(
+        [
+            np.where(
+                np.isfinite(edges[:, k]),
+                _piecewise_h(np.nan_to_num(edges[:, k], posinf=0.0), scale, shape, b, seg),
+                np.inf,
+            )
+            for k in range(edges.shape[1])
+        ],
+        axis=1,
+    )
+    k = (h_edges <= e[:, None]).sum(axis=1) - 1  # the segment in which e is reached
+    rows = np.arange(n)
+    start, h_start, m = edges[rows, k], h_edges[rows, k], seg[rows, k]
+    h0_target = _weibull_h(start, scale, shape) + (e - h_start) / m
+    return _weibull_h_inv(h0_target, scale, shape)
+
+
+def _planted_rmst(
+    scale: np.ndarray, shape: float, b: np.ndarray, seg: np.ndarray, horizon_days: float, steps: int = 400
+) -> np.ndarray:
+    """Each row's RMST to ``horizon_days`` under its planted survival curve (trapezoid rule)."""
+    grid = np.linspace(0.0, horizon_days, steps + 1)
+    surv = np.stack(
+        [np.exp(-_piecewise_h(np.full(len(scale), t), scale, shape, b, seg)) for t in grid], axis=1
+    )
+    return np.trapezoid(surv, grid, axis=1)
+
+
 def _classes(
     best_response: np.ndarray,
     progression_day: np.ndarray,
     last_assessment_day: np.ndarray,
     stop_day: np.ndarray,
+    regimen: np.ndarray,
 ) -> np.ndarray:
-    """The simulator's class of each course (all courses start on day 0)."""
+    """The simulator's class of each course (all courses start on day 0; SITC defaults)."""
     return sitc_class(
         best_response,
         progression_day,
@@ -85,10 +162,16 @@ def _classes(
         start_day=0.0,
         benefit_months=BENEFIT_MONTHS,
         min_exposure_weeks=MIN_EXPOSURE_WEEKS,
+        regimen=regimen,
     )
 
 
-def simulate_clinical(rng: np.random.Generator, n: int) -> Clinical:
+def simulate_clinical(
+    rng: np.random.Generator,
+    n: int,
+    scenario: Scenario | None = None,
+    scenario_rng: np.random.Generator | None = None,
+) -> Clinical:
     """Simulate ``n`` patients with their index ICB course.
 
     Parameters
@@ -98,6 +181,11 @@ def simulate_clinical(rng: np.random.Generator, n: int) -> Clinical:
         changes every later table).
     n
         Number of patients.
+    scenario
+        What the scenario changes (:mod:`helpers.simulate.scenarios`; ``None``: ``default``).
+    scenario_rng
+        The generator of the scenario's own draws (so that the default draws stay in order);
+        needed by every scenario but ``default``.
 
     Returns
     -------
@@ -126,6 +214,19 @@ def simulate_clinical(rng: np.random.Generator, n: int) -> Clinical:
     )
     subtype_pre = rng.choice(SUBTYPES, size=n, p=SUBTYPE_PRE_PROBS)
     immune_rich = np.isin(subtype_pre, ["IE/F", "IE"])
+    scenario = scenario or get_scenario("default")
+    srng = scenario_rng if scenario_rng is not None else np.random.default_rng(0)
+    # baseline-selection LoF, drawn before the response it shapes (scenario selection)
+    selection_carrier: dict[tuple[str, str], np.ndarray] = {}
+    selection_eta = np.zeros(n)
+    if scenario.selection:
+        for (gene, t), sel in SELECTION_LOF.items():
+            carrier = (ct == t) & (srng.random(n) < sel.prevalence)
+            selection_carrier[(gene, t)] = carrier
+            selection_eta += sel.response_log_odds * carrier
+    # where TME baselines differ by type and site, the response must not depend on the baseline
+    # subtype, so that within a type and site the classes share one TME distribution
+    immune_response_effect = 0.0 if scenario.tme_by_type_and_site else 0.6
 
     # ---------------- best response (ordinal logit around each type's targets) ---------
     eta = (
@@ -133,7 +234,8 @@ def simulate_clinical(rng: np.random.Generator, n: int) -> Clinical:
         - 0.4 * (ecog - 1)
         - 0.15 * (line - 1)
         + np.array([REGIMEN_RESPONSE_EFFECT[r] for r in regimen])
-        + 0.6 * (immune_rich - 0.44)
+        + immune_response_effect * (immune_rich - 0.44)
+        + selection_eta
     )
     p_ge = np.stack(
         [  # P(Y >= SD), P(Y >= PR), P(Y >= CR) at eta = 0
@@ -158,6 +260,11 @@ def simulate_clinical(rng: np.random.Generator, n: int) -> Clinical:
     cured = np.where(
         category == 3, rng.random(n) < 0.55, np.where(category == 2, rng.random(n) < 0.25, False)
     )
+    # a LoF that predicts benefit predicts response, not cure: its carriers' responses end, so that
+    # they are enriched among acquired resistance (the trap of scenario selection)
+    for (gene, t), carrier in selection_carrier.items():
+        if SELECTION_LOF[(gene, t)].role == "predicts_benefit":
+            cured &= ~carrier
     after_first = np.select(
         [category == 1, category == 2, category == 3],
         [
@@ -189,34 +296,54 @@ def simulate_clinical(rng: np.random.Generator, n: int) -> Clinical:
 
     # The last progression-free assessment is finalised after deaths are known; for the class
     # of a progressor only progression timing and exposure matter, so it is left unknown here.
-    cls_prelim = _classes(br_recorded, prog_day, np.full(n, np.nan), np.where(stop_known, stop_day, np.nan))
+    cls_prelim = _classes(
+        br_recorded, prog_day, np.full(n, np.nan), np.where(stop_known, stop_day, np.nan), regimen
+    )
     acquired = progressed & (cls_prelim == "acquired")
 
-    # ---------------- survival after progression (Weibull PH, time-varying RT) --------
+    # ---------------- survival after progression (Weibull, time-varying factors) ------
+    # The hazard is the type's Weibull baseline times exp(covariates) times step factors that
+    # switch on after progression: RT from its first fraction (rt_hr) and, in non_ph, the end
+    # of the acquired-resistance advantage.
     pps_median = np.array([s.pps_median_months for s in spec]) * DAYS_PER_MONTH
     scale0 = pps_median / np.log(2) ** (1 / PPS_WEIBULL_SHAPE)
+    hr_acq = np.array([scenario.pps_hr_by_type.get(t, PPS_HR_ACQUIRED) for t in ct])
+    if scenario.pps_fade is not None:
+        hr_acq = np.full(n, scenario.pps_fade[0])
+    ps_decline = np.zeros(n)
+    if scenario.progression_decline:
+        ps_decline = np.where(progressed, srng.choice(len(PS_DECLINE_PROBS), size=n, p=PS_DECLINE_PROBS), 0)
+        ps_decline = np.minimum(ps_decline, 4 - ecog).astype(float)
     lp = (
-        np.log(PPS_HR_ACQUIRED) * acquired
-        + PPS_LOG_HR["age_per_10y"] * (age - 65) / 10
+        PPS_LOG_HR["age_per_10y"] * (age - 65) / 10
         + PPS_LOG_HR["male"] * (~female)
         + PPS_LOG_HR["line_per_step"] * (line - 1)
         + PPS_LOG_HR["log2_tmb"] * (log2_tmb - 3.0)
-        + PPS_LOG_HR["ecog_per_point"] * (ecog - 1)
+        + PPS_LOG_HR["ecog_per_point"] * (ecog - 1 + ps_decline)
     )
     scale = scale0 * np.exp(-lp / PPS_WEIBULL_SHAPE)
-    # RT after progression: ECOG and cancer type decide who is offered it (confounding)
-    rt_logit = np.log(
-        np.array([s.rt_propensity for s in spec]) / (1 - np.array([s.rt_propensity for s in spec]))
-    ) - 0.9 * (ecog - 1)
+    # RT after progression: ECOG (and, in rt_confounded, its decline at progression) and cancer
+    # type decide who is offered it (confounding)
+    rt_logit = (
+        np.log(np.array([s.rt_propensity for s in spec]) / (1 - np.array([s.rt_propensity for s in spec])))
+        - 0.9 * (ecog - 1)
+        + RT_DECLINE_LOG_ODDS * ps_decline
+    )
     rt_planned = progressed & (rng.random(n) < 1 / (1 + np.exp(-rt_logit)))
     rt_delay = 7 + rng.exponential(40, n)
     e = rng.exponential(1.0, n)
-    h_at_rt = _weibull_h(rt_delay, scale, PPS_WEIBULL_SHAPE)
-    dies_before_rt = ~rt_planned | (e < h_at_rt)
-    pps_time = np.where(
-        dies_before_rt,
-        _weibull_h_inv(e, scale, PPS_WEIBULL_SHAPE),
-        _weibull_h_inv(h_at_rt + np.maximum(e - h_at_rt, 0) / RT_HR, scale, PPS_WEIBULL_SHAPE),
+    rt_hr = RT_HR if scenario.rt_hr is None else scenario.rt_hr
+    fade_day = np.inf if scenario.pps_fade is None else scenario.pps_fade[1] * DAYS_PER_MONTH
+    breaks = np.stack([np.where(rt_planned, rt_delay, np.inf), np.where(acquired, fade_day, np.inf)], axis=1)
+    factors = np.stack(
+        [np.where(acquired, hr_acq, 1.0), np.full(n, rt_hr), np.where(acquired, 1.0 / hr_acq, 1.0)], axis=1
+    )
+    b, seg = _segments(breaks, factors)
+    pps_time = _piecewise_h_inv(e, scale, PPS_WEIBULL_SHAPE, b, seg)
+    rmst_planted = np.full(n, np.nan)
+    groups = progressed & np.isin(cls_prelim, ["acquired", "primary"])
+    rmst_planted[groups] = _planted_rmst(
+        scale[groups], PPS_WEIBULL_SHAPE, b[groups], seg[groups], PPS_RMST_MONTHS * DAYS_PER_MONTH
     )
     death_day = np.where(progressed, prog_day + pps_time, death_before)
     died = death_day <= followup_to_cutoff
@@ -261,6 +388,7 @@ def simulate_clinical(rng: np.random.Generator, n: int) -> Clinical:
         courses["progression_day"].to_numpy(),
         courses["last_assessment_day"].to_numpy(),
         courses["stop_day"].to_numpy(),
+        regimen,
     )
     if not np.array_equal(cls_final[progressed], cls_prelim[progressed]):
         raise AssertionError("simulation bug: classes of progressors changed after follow-up")
@@ -281,4 +409,47 @@ def simulate_clinical(rng: np.random.Generator, n: int) -> Clinical:
         last_followup=last_followup,
         gets_rt=gets_rt,
         rt_start=rt_start,
+        regimen=regimen,
+        scenario=scenario,
+        selection_carrier=selection_carrier,
+        ps_decline=ps_decline,
+        pps_hr_acquired=hr_acq,
+        rmst_planted=rmst_planted,
+    )
+
+
+def performance_status_table(rng: np.random.Generator, clinical: Clinical) -> pd.DataFrame:
+    """The ``performance_status`` table: ECOG at baseline (day 0) and at progression.
+
+    The assessment at progression is made within the 6 days after the progression day (before
+    any RT after progression, which starts at least 7 days after it) and only while the patient
+    is followed; it carries the baseline ECOG plus the decline at progression.
+
+    Parameters
+    ----------
+    rng
+        The scenario's generator (the days of the assessments at progression).
+    clinical
+        The simulated patients.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``patient_id``, ``day``, ``ecog`` (0-4), sorted by patient and day.
+    """
+    n = len(clinical.patient_ids)
+    day = clinical.progression_day + rng.uniform(0, 6, n)
+    at_progression = clinical.progressed & (day < clinical.last_followup)
+    baseline = pd.DataFrame({"patient_id": clinical.patient_ids, "day": 0.0, "ecog": clinical.ecog})
+    later = pd.DataFrame(
+        {
+            "patient_id": clinical.patient_ids[at_progression],
+            "day": day[at_progression].round(1),
+            "ecog": (clinical.ecog + clinical.ps_decline)[at_progression],
+        }
+    )
+    return (
+        pd.concat([baseline, later], ignore_index=True)
+        .sort_values(["patient_id", "day"])
+        .reset_index(drop=True)
     )

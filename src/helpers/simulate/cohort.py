@@ -48,27 +48,35 @@ import pandas as pd
 from helpers.data.cohort import Cohort
 from helpers.data.validate import validate
 from helpers.errors import ParameterError
-from helpers.simulate.clinical import simulate_clinical
+from helpers.simulate.clinical import performance_status_table, simulate_clinical
 from helpers.simulate.expression import simulate_expression
 from helpers.simulate.genomics import load_panel_genes, simulate_genomics
 from helpers.simulate.params import GENERATOR_VERSION, PANEL_MB
 from helpers.simulate.radiotherapy import simulate_radiotherapy
 from helpers.simulate.samples import simulate_samples
+from helpers.simulate.scenarios import get_scenario
 from helpers.simulate.truth import planted_truth
 
 #: The smallest cohort the simulator makes (fewer patients leave cancer types empty).
 MIN_PATIENTS = 50
 
 
-def simulate_cohort(n_patients: int = 5000, seed: int = 0) -> tuple[Cohort, dict[str, Any]]:
-    """Simulate the default real-world ICB cohort.
+def simulate_cohort(
+    n_patients: int = 5000, seed: int = 0, scenario: str = "default"
+) -> tuple[Cohort, dict[str, Any]]:
+    """Simulate a real-world ICB cohort: the default one, or a named scenario.
 
     Parameters
     ----------
     n_patients
         Number of patients (the default cohort has 5,000; tests use ≤ 1,000).
     seed
-        Seed of the random generator; the same (n_patients, seed) gives identical tables.
+        Seed of the random generator; the same (n_patients, seed, scenario) gives identical
+        tables.
+    scenario
+        A name of :data:`helpers.simulate.scenarios.SCENARIOS`. A scenario's own draws come from a
+        second generator seeded with ``[seed, 11]``, so that what a scenario does not change is
+        drawn as in ``default`` up to the first quantity it changes.
 
     Returns
     -------
@@ -80,25 +88,39 @@ def simulate_cohort(n_patients: int = 5000, seed: int = 0) -> tuple[Cohort, dict
     Raises
     ------
     helpers.errors.ParameterError
-        If ``n_patients`` is below 50 (a ValueError).
+        If ``n_patients`` is below 50 (a ValueError), or the scenario is unknown.
     """
     if int(n_patients) < MIN_PATIENTS:
         raise ParameterError(f"n_patients must be at least {MIN_PATIENTS}, got {n_patients}")
+    spec = get_scenario(scenario)
     n = int(n_patients)
     rng = np.random.default_rng(seed)
+    scenario_rng = np.random.default_rng([seed, 11])
 
-    clinical = simulate_clinical(rng, n)
+    clinical = simulate_clinical(rng, n, spec, scenario_rng)
     radiotherapy = simulate_radiotherapy(rng, clinical)
-    samples, sample_kind = simulate_samples(rng, clinical)
+    samples, sample_kind = simulate_samples(rng, clinical, scenario_rng)
     panel_genes = load_panel_genes()
     genomics = simulate_genomics(
-        rng, samples, sample_kind, clinical.cancer_type, clinical.tmb_true, panel_genes
+        rng,
+        samples,
+        sample_kind,
+        clinical.cancer_type,
+        clinical.tmb_true,
+        panel_genes,
+        selection_carrier=clinical.selection_carrier,
     )
     expr, subtypes = simulate_expression(
         rng, genomics.samples, sample_kind, clinical, genomics.lof_carrier, panel_genes
     )
 
     public_samples = genomics.samples.drop(columns=[c for c in genomics.samples.columns if c.startswith("_")])
+    extra_tables = {}
+    if spec.record_performance_status:
+        extra_tables["performance_status"] = performance_status_table(scenario_rng, clinical)
+    name = f"Simulated real-world ICB cohort (seed {seed}, {n} patients)"
+    if spec.name != "default":
+        name = f"Simulated real-world ICB cohort, scenario {spec.name} (seed {seed}, {n} patients)"
     cohort = Cohort(
         tables={
             "patients": clinical.patients,
@@ -109,15 +131,16 @@ def simulate_cohort(n_patients: int = 5000, seed: int = 0) -> tuple[Cohort, dict
             "panels": genomics.panels,
             "expression": expr,
             "radiotherapy": radiotherapy.drop(columns=["_modality"]),
+            **extra_tables,
         },
         meta={
-            "name": f"Simulated real-world ICB cohort (seed {seed}, {n} patients)",
+            "name": name,
             "source": f"helpers.simulate {GENERATOR_VERSION}",
             "simulated": True,
             "access": "open",
             "panel_sizes_mb": PANEL_MB,
             "version": GENERATOR_VERSION,
-            "parameters": {"n_patients": n, "seed": int(seed)},
+            "parameters": {"n_patients": n, "seed": int(seed), "scenario": spec.name},
             "repairs": [],
         },
     )

@@ -23,6 +23,8 @@ from helpers.simulate.params import (
     PROGRAMME_OF_SET,
     PROGRAMMES,
     SUBTYPE_AXES,
+    TME_SITE_OFFSETS,
+    TME_TYPE_OFFSETS,
 )
 
 
@@ -111,26 +113,43 @@ def simulate_expression(
     cls_s = clinical.resistance_class[pidx]
     is_post = k == "post"
     u = rng.random(len(ridx))
-    to_immune = is_post & (cls_s == "acquired") & (u < 0.5)
+    by_type_and_site = clinical.scenario.tme_by_type_and_site
     fibrotic_now = np.isin(sub, ["IE/F", "F"])
+    if by_type_and_site:
+        # the same moves for every class: no acquired-vs-primary shift within type and site
+        to_immune = np.zeros(len(ridx), bool)
+        to_cold = is_post & (u < 0.3)
+    else:
+        to_immune = is_post & (cls_s == "acquired") & (u < 0.5)
+        to_cold = is_post & (cls_s != "acquired") & (u < 0.3)
     sub = np.where(to_immune, np.where(fibrotic_now, "IE/F", "IE"), sub)
-    to_cold = is_post & (cls_s != "acquired") & (u < 0.3)
     sub = np.where(to_cold, np.where(fibrotic_now, "F", "D"), sub).astype(object)
 
     ax = np.array([SUBTYPE_AXES[s] for s in sub])
     immune_axis = ax[:, 0] + rng.normal(0, 0.35, len(ridx))
     fibro_axis = ax[:, 1] + rng.normal(0, 0.35, len(ridx))
+    if by_type_and_site:
+        types = clinical.cancer_type[pidx]
+        sites = samples["site"].to_numpy(dtype=object)[ridx]
+        immune_axis = immune_axis + np.array(
+            [TME_TYPE_OFFSETS[t][0] + TME_SITE_OFFSETS[x][0] for t, x in zip(types, sites, strict=True)]
+        )
+        fibro_axis = fibro_axis + np.array(
+            [TME_TYPE_OFFSETS[t][1] + TME_SITE_OFFSETS[x][1] for t, x in zip(types, sites, strict=True)]
+        )
     prog_scores = {}
     for p in PROGRAMMES:
         li, lf = AXIS_LOADINGS[p]
         prog_scores[p] = li * immune_axis + lf * fibro_axis + rng.normal(0, 0.5, len(ridx))
     post_cls = np.where(cls_s == "acquired", "acquired", "primary")
-    for group, shifts in POST_SHIFTS.items():
+    for group, shifts in ({} if by_type_and_site else POST_SHIFTS).items():
         sel = is_post & (post_cls == group)
         for p, d in shifts.items():
             prog_scores[p] = prog_scores[p] + d * sel
     carrier_rows = {}
-    for g, shifts in LOF_SHIFTS.items():
+    # LoF carriers are commoner after acquired resistance: their programme shifts (and the drop
+    # of their own transcript) would plant a class difference, so tme_by_type_and_site has none
+    for g, shifts in ({} if by_type_and_site else LOF_SHIFTS).items():
         carrier = lof_carrier[g][ridx] & is_post
         carrier_rows[g] = carrier
         for p, d in shifts.items():

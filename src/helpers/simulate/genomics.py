@@ -70,6 +70,7 @@ def simulate_genomics(
     cancer_type: np.ndarray,
     tmb_true: np.ndarray,
     panel_genes: list[str],
+    selection_carrier: dict[tuple[str, str], np.ndarray] | None = None,
 ) -> Genomics:
     """Mutations, copy number and panels of the DNA samples.
 
@@ -83,6 +84,10 @@ def simulate_genomics(
         Per patient: cancer type and the true TMB (mutations / Mb).
     panel_genes
         Genes of the large panel (:func:`load_panel_genes`).
+    selection_carrier
+        Baseline-selection LoF per (gene, cancer type): per patient, carried before treatment
+        (scenario ``selection``). Every DNA sample of a carrier reports it and no other sample
+        does: such a LoF is never gained.
 
     Returns
     -------
@@ -92,7 +97,8 @@ def simulate_genomics(
     """
     ct = cancer_type
     genes = list(panel_genes)
-    planted_genes = sorted({g for g, _ in PLANTED_LOF})
+    selection_carrier = selection_carrier or {}
+    planted_genes = sorted({g for g, _ in PLANTED_LOF} | {g for g, _ in selection_carrier})
     keep_small = [g for g in genes if g in planted_genes or _hash_fraction("small:" + g) < SMALL_PANEL_SHARE]
     panels = pd.concat(
         [
@@ -169,6 +175,12 @@ def simulate_genomics(
                     muts.append(
                         (j, trunc_classes[rng.integers(len(trunc_classes))], float(rng.uniform(0.15, 0.6)))
                     )
+        for (g, t), carriers in selection_carrier.items():
+            if ct[i] == t and carriers[i]:
+                j = gene_index[g]
+                muts.append(
+                    (j, trunc_classes[rng.integers(len(trunc_classes))], float(rng.uniform(0.2, 0.6)))
+                )
         sid = samples["sample_id"].iat[s]
         n_nonsyn = 0
         for j, vc, vaf in muts:

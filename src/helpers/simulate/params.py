@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "2.0"
 
 
 @dataclass(frozen=True)
@@ -164,14 +164,87 @@ DEATH_WITHOUT_PROGRESSION_PER_DAY = 0.0008  # ~2.4 % a month
 RT_HR = 0.75
 
 #: Planted acquired LoF: (gene, cancer type) -> prevalence before ICB, after acquired and after
-#: primary resistance (LoF planted on top of background mutations).
+#: primary resistance (LoF planted on top of background mutations). DESIGN §5 (revision of
+#: December 2026) asks for plausible sizes. Before ICB: truncating or deep-deletion LoF of these
+#: genes is found in about 1-3 % of panel- or exome-sequenced tumours of each type (cBioPortal's
+#: TCGA PanCancer Atlas and MSK-IMPACT frequencies are of this order). After acquired resistance:
+#: paired series are small (Zaretsky et al., N Engl J Med 2016;375:819-829: JAK1/JAK2 or B2M LoF
+#: in 3 of 4 melanomas; Gettinger et al., Cancer Discov 2017;7:1420-1435: B2M loss in NSCLC), so
+#: the planted post-acquired prevalences are 5-8 times the baseline (odds ratios about 4-9), not
+#: the 30-60-fold of generator 1.0. B2M in NSCLC, the best-documented mechanism, is planted
+#: largest (18 %, odds ratio about 14) so that the default cohort holds one effect it can detect:
+#: a choice, not a published estimate. The power of each with the book's method is recorded in
+#: truth.json; the others are too rare for 5,000 patients, and the book says so.
 PLANTED_LOF = {
-    ("B2M", "NSCLC"): (0.01, 0.14, 0.01),
-    ("TGFBR2", "NSCLC"): (0.01, 0.12, 0.01),
-    ("CYLD", "HNSCC"): (0.01, 0.32, 0.01),
-    ("RUNX1", "TNBC"): (0.01, 0.40, 0.01),
-    ("JAK1", "Melanoma"): (0.01, 0.20, 0.01),
-    ("JAK2", "Melanoma"): (0.01, 0.22, 0.01),
+    ("B2M", "NSCLC"): (0.015, 0.18, 0.015),
+    ("TGFBR2", "NSCLC"): (0.01, 0.07, 0.01),
+    ("CYLD", "HNSCC"): (0.02, 0.14, 0.02),
+    ("RUNX1", "TNBC"): (0.03, 0.18, 0.03),
+    ("JAK1", "Melanoma"): (0.02, 0.14, 0.02),
+    ("JAK2", "Melanoma"): (0.01, 0.08, 0.01),
+}
+
+
+@dataclass(frozen=True)
+class SelectionLof:
+    """A baseline LoF that selects patients into a class and is never gained (scenario ``selection``)."""
+
+    prevalence: float  # before treatment, in the cancer type
+    response_log_odds: float  # shift of the best-response log-odds in carriers
+    role: str  # "predicts_benefit" or "predicts_primary_resistance"
+
+
+#: Baseline-selection genes of the ``selection`` scenario, both in NSCLC (the largest type, so that
+#: the trap they set is visible). STK11 LoF: about 1 in 7 panel-sequenced lung adenocarcinomas,
+#: objective response 7.4 % vs 28.6 % in KRAS-only tumours (Skoulidis et al., Cancer Discov
+#: 2018;8:822-835; a log-odds difference of about -1.6). ARID1A LoF: about 1 in 10 NSCLCs,
+#: associated with longer progression-free survival on anti-PD-(L)1 (Okamura et al., J Immunother
+#: Cancer 2020, pan-cancer). The scenario needs the pattern, not its truth.
+SELECTION_LOF = {
+    ("STK11", "NSCLC"): SelectionLof(0.14, -1.5, "predicts_primary_resistance"),
+    ("ARID1A", "NSCLC"): SelectionLof(0.12, 1.6, "predicts_benefit"),
+}
+
+#: Horizon of the planted restricted-mean-survival-time difference (``truth["pps_rmst"]``).
+PPS_RMST_MONTHS = 12.0
+
+#: Scenario ``rt_confounded``: decline of ECOG performance status at progression (points, drawn
+#: with these probabilities), a factor that arises at progression. Each point raises the hazard
+#: of death as a baseline ECOG point does and lowers the log-odds of RT after progression by
+#: RT_DECLINE_LOG_ODDS (a patient who declines is less often fit for salvage RT).
+PS_DECLINE_PROBS = (0.6, 0.28, 0.12)
+RT_DECLINE_LOG_ODDS = -1.2
+
+#: Scenario ``tme_by_type_and_site``: offsets of the (immune, fibrotic) subtype axes by cancer
+#: type and by biopsy site (latent units, the axes' within-subtype SD is 0.35). Melanoma and
+#: NSCLC are more inflamed (Bagaev et al., Cancer Cell 2021, Fig. 2: the immune-enriched
+#: subtypes are most common in melanoma and lung), lymph-node biopsies carry lymphocytes and
+#: liver metastases are immune-excluded.
+TME_TYPE_OFFSETS = {
+    "NSCLC": (0.4, 0.1),
+    "Melanoma": (1.0, -0.3),
+    "RCC": (0.3, 0.5),
+    "HNSCC": (0.1, 0.2),
+    "Urothelial": (-0.2, 0.0),
+    "TNBC": (-0.6, 0.3),
+    "Gastro-oesophageal": (-0.6, 0.4),
+    "Other": (-0.3, 0.0),
+}
+TME_SITE_OFFSETS = {
+    "primary": (0.0, 0.3),
+    "lymph node": (1.2, -0.4),
+    "liver": (-1.0, 0.2),
+    "lung": (0.1, 0.0),
+    "other": (-0.2, 0.0),
+}
+#: Biopsy sites: pre-treatment samples (mostly the primary tumour), and post-progression biopsies
+#: by class — acquired resistance after a durable response often progresses in lymph nodes only
+#: (Heo et al., Sci Rep, "Clinical pattern of failure after a durable response to immune
+#: checkpoint inhibitors in non-small cell lung cancer patients").
+SITE_PROBS_PRE = {"primary": 0.65, "lymph node": 0.12, "liver": 0.08, "lung": 0.08, "other": 0.07}
+SITE_PROBS_POST = {
+    "acquired": {"primary": 0.15, "lymph node": 0.45, "liver": 0.08, "lung": 0.12, "other": 0.20},
+    "other": {"primary": 0.15, "lymph node": 0.15, "liver": 0.35, "lung": 0.12, "other": 0.23},
 }
 
 #: TME programmes that shape expression; every signature gene is driven by one programme.

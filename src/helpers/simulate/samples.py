@@ -7,10 +7,18 @@ import pandas as pd
 
 from helpers.simulate.clinical import Clinical
 from helpers.simulate.ids import opaque_ids
-from helpers.simulate.params import PANEL_LARGE, PANEL_SMALL
+from helpers.simulate.params import PANEL_LARGE, PANEL_SMALL, SITE_PROBS_POST, SITE_PROBS_PRE
 
 
-def simulate_samples(rng: np.random.Generator, clinical: Clinical) -> tuple[pd.DataFrame, np.ndarray]:
+def _draw_sites(rng: np.random.Generator, probs: dict[str, float], n: int) -> np.ndarray:
+    """``n`` biopsy sites drawn with the given probabilities."""
+    p = np.array(list(probs.values()))
+    return rng.choice(list(probs), size=n, p=p / p.sum()).astype(object)
+
+
+def simulate_samples(
+    rng: np.random.Generator, clinical: Clinical, scenario_rng: np.random.Generator | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The canonical ``samples`` rows (without TMB, added by the genomics) and their timepoints.
 
     Parameters
@@ -19,6 +27,9 @@ def simulate_samples(rng: np.random.Generator, clinical: Clinical) -> tuple[pd.D
         The simulation's random generator.
     clinical
         The simulated patients.
+    scenario_rng
+        The scenario's own generator: where the scenario records biopsy sites
+        (``tme_by_type_and_site``), the sites are drawn from it and written to ``site``.
 
     Returns
     -------
@@ -76,6 +87,15 @@ def simulate_samples(rng: np.random.Generator, clinical: Clinical) -> tuple[pd.D
             ),
         }
     )
+    if clinical.scenario.tme_by_type_and_site:
+        srng = scenario_rng if scenario_rng is not None else np.random.default_rng(0)
+        site = _draw_sites(srng, SITE_PROBS_PRE, m)
+        post_rows = kind == "post"
+        acquired_rows = post_rows & (cls[pidx] == "acquired")
+        site[acquired_rows] = _draw_sites(srng, SITE_PROBS_POST["acquired"], int(acquired_rows.sum()))
+        other_rows = post_rows & ~acquired_rows
+        site[other_rows] = _draw_sites(srng, SITE_PROBS_POST["other"], int(other_rows.sum()))
+        samples["site"] = site
     samples["_pidx"] = pidx
     samples["_kind"] = kind
     samples["_cls"] = cls[pidx]

@@ -2,9 +2,17 @@
 
 :func:`acquired_lof_analysis` chooses one DNA sample per patient and group
 (:func:`select_lof_samples`), calls LoF panel-aware (:mod:`.matrix`), runs the group comparisons
-and the paired test of each cancer type (:mod:`.compare`) and returns an
+and the paired test of each cancer type (:mod:`.compare`), gives each gene its status
+(:func:`~helpers.analysis.lof.calls.call_status`: enriched, depleted, ...) and returns an
 :class:`AcquiredLofResult`. :func:`discovery_report` scores what it found against the planted
 truth of a simulated cohort.
+
+The primary comparison (revision of December 2026) sets post-progression samples of acquired
+resistance against pre-treatment samples of patients whose index course is *also* acquired
+resistance: a LoF that merely selects patients into that class before treatment is as common in
+both groups, so it is not read as acquisition. A gene is *found* only when that comparison passes
+the FDR and its LoF is enriched (odds ratio above 1 in both tests that decide); a gene that passes
+with odds ratios below 1 is reported as *depleted*.
 """
 
 from __future__ import annotations
@@ -16,6 +24,13 @@ import numpy as np
 import pandas as pd
 
 from helpers.analysis.derive import sample_table as derive_sample_table
+from helpers.analysis.lof.calls import (
+    PLANTED_COLUMNS,
+    call_status,
+    planted_effects,
+    planted_lof_pairs,
+    selection_pairs,
+)
 from helpers.analysis.lof.compare import COMPARE_COLUMNS, compare_groups, paired_gain_test
 from helpers.analysis.lof.matrix import (
     WHOLE_EXOME_KEY,
@@ -24,58 +39,35 @@ from helpers.analysis.lof.matrix import (
     lof_matrix,
     tmb_per_mb,
 )
+from helpers.analysis.lof.names import (
+    ALL_PRE_COMPARISON,
+    COMPARISON_LABELS,
+    CRITERION_COLUMNS,
+    DEPLETED,
+    ENRICHED,
+    FOUND_CRITERIA,
+    GROUP_COMPARISONS,
+    LOF_GROUPS,
+    PAIRED_ACQUIRED,
+    PAIRED_PRIMARY,
+    PRIMARY_COMPARISON,
+    SECONDARY_COMPARISON,
+)
 from helpers.analysis.result import AnalysisResult
 from helpers.data.cohort import Cohort
 from helpers.errors import InputError, require_columns
 
 __all__ = [
-    "PRIMARY_COMPARISON",
-    "SECONDARY_COMPARISON",
-    "PAIRED_ACQUIRED",
-    "PAIRED_PRIMARY",
-    "GROUP_COMPARISONS",
-    "PAIRED_COMPARISONS",
-    "COMPARISON_LABELS",
-    "LOF_GROUPS",
-    "FOUND_CRITERIA",
-    "CRITERION_COLUMNS",
     "select_lof_samples",
     "AcquiredLofResult",
     "acquired_lof_analysis",
-    "planted_lof_pairs",
     "discovery_report",
 ]
 
-#: Primary comparison: post-progression samples of acquired resistance vs pre-treatment samples.
-PRIMARY_COMPARISON = "acquired_post_vs_pre"
-#: Secondary comparison: post-progression samples, acquired vs primary resistance.
-SECONDARY_COMPARISON = "acquired_post_vs_primary_post"
-#: Paired comparisons: LoF gained between a patient's pre-treatment and post-progression sample.
-PAIRED_ACQUIRED = "paired_gain_acquired"
-PAIRED_PRIMARY = "paired_gain_primary"
-#: The comparisons of two groups of samples, and of pre/post pairs.
-GROUP_COMPARISONS = (PRIMARY_COMPARISON, SECONDARY_COMPARISON)
-PAIRED_COMPARISONS = (PAIRED_ACQUIRED, PAIRED_PRIMARY)
-#: Readable names of the comparisons (tables and figures).
-COMPARISON_LABELS: dict[str, str] = {
-    PRIMARY_COMPARISON: "acquired resistance, post-progression vs pre-treatment",
-    SECONDARY_COMPARISON: "post-progression, acquired vs primary resistance",
-    PAIRED_ACQUIRED: "gained within pre/post pairs, acquired resistance",
-    PAIRED_PRIMARY: "gained within pre/post pairs, primary resistance",
-}
-#: Sample groups of :func:`select_lof_samples`.
-LOF_GROUPS = ("pre", "post_acquired", "post_primary")
-#: Which q-value decides that a gene is found (see :func:`acquired_lof_analysis`): ``both``
-#: (max_q: Fisher and Firth must both be significant), ``firth`` (firth_q) or ``fisher`` (fisher_q).
-FOUND_CRITERIA = ("both", "firth", "fisher")
-#: The (p-value, q-value) columns of each criterion.
-CRITERION_COLUMNS: dict[str, tuple[str, str]] = {
-    "both": ("max_p", "max_q"),
-    "firth": ("firth_p", "firth_q"),
-    "fisher": ("fisher_p", "fisher_q"),
-}
 _Q_COLUMNS = {k: v[1] for k, v in CRITERION_COLUMNS.items()}
 _P_COLUMNS = {k: v[0] for k, v in CRITERION_COLUMNS.items()}
+#: Every comparison :func:`acquired_lof_analysis` runs by default.
+ALL_COMPARISONS = (*GROUP_COMPARISONS, PAIRED_ACQUIRED, PAIRED_PRIMARY)
 
 _SAMPLE_TABLE_COLUMNS = (
     "sample_id",
@@ -101,8 +93,10 @@ def select_lof_samples(sample_table: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns sample_id, patient_id, cancer_type, resistance_class, collection_day, group
-        (``pre``, ``post_acquired``, ``post_primary``) and ``primary_reference`` (True for a pre
-        sample that enters the primary comparison). Rules:
+        (``pre``, ``post_acquired``, ``post_primary``), ``primary_reference`` (True for a pre
+        sample that is a reference of the primary comparison) and ``all_pre_reference`` (True for
+        a pre sample that is a reference of the secondary comparison with all pre-treatment
+        samples). Rules:
 
         * only samples with a DNA assay and a known cancer type;
         * ``pre``: the pre-treatment sample nearest day 0 (the latest on or before it), whatever
@@ -113,9 +107,13 @@ def select_lof_samples(sample_table: pd.DataFrame) -> pd.DataFrame:
           other classes (not evaluable) are not used after progression;
         * ties (same day) are broken by sample_id, so the choice is deterministic; samples
           without a collection day (timepoint from the source's label) come last;
-        * a patient with a ``post_acquired`` sample does not count in the pre-treatment group of
-          the primary comparison (``primary_reference`` False), so the two groups of that
-          comparison are independent; the pre sample is kept for the paired analysis.
+        * ``primary_reference``: the pre sample of a patient whose index course is acquired
+          resistance and who has no ``post_acquired`` sample. A patient with both counts in the
+          post-progression group only, so the two groups of the primary comparison are
+          independent; the pre sample is kept for the paired analysis;
+        * ``all_pre_reference``: the pre sample of any patient without a ``post_acquired``
+          sample, whatever the class (the secondary comparison that reads baseline selection as
+          acquisition).
 
     Raises
     ------
@@ -142,7 +140,9 @@ def select_lof_samples(sample_table: pd.DataFrame) -> pd.DataFrame:
 
     chosen = pd.concat([pre, post], ignore_index=True).drop(columns=["timepoint", "has_dna", "_undated"])
     acquired_post = set(chosen.loc[chosen["group"] == "post_acquired", "patient_id"])
-    chosen["primary_reference"] = (chosen["group"] == "pre") & ~chosen["patient_id"].isin(acquired_post)
+    unpaired_pre = (chosen["group"] == "pre") & ~chosen["patient_id"].isin(acquired_post)
+    chosen["primary_reference"] = unpaired_pre & (chosen["resistance_class"] == "acquired")
+    chosen["all_pre_reference"] = unpaired_pre
     chosen["group"] = pd.Categorical(chosen["group"], categories=list(LOF_GROUPS))
     chosen = chosen.sort_values(["cancer_type", "group", "patient_id"], kind="mergesort")
     return chosen.reset_index(drop=True)
@@ -164,7 +164,9 @@ class AcquiredLofResult(AnalysisResult):
     results
         Group comparisons, one row per cancer type, comparison and gene with at least one carrier
         (the columns of :func:`~helpers.analysis.lof.compare.compare_groups` plus cancer_type,
-        comparison and ``found``).
+        comparison, ``status`` (:func:`~helpers.analysis.lof.calls.call_status`: enriched,
+        depleted, ...; every comparison), ``found`` (primary comparison and enriched) and
+        ``depleted`` (primary comparison and depleted)).
     paired
         Paired gains, one row per cancer type, comparison (acquired or primary pairs) and gene with
         at least one carrier (the columns of :func:`~helpers.analysis.lof.compare.paired_gain_test`).
@@ -172,6 +174,11 @@ class AcquiredLofResult(AnalysisResult):
         Patients per cancer type in each group and pairs, and how many genes were tested.
     skipped
         Cancer types and comparisons that could not be run, with the reason.
+    planted
+        A simulated cohort's planted LoF effects beside their calls
+        (:func:`~helpers.analysis.lof.calls.planted_effects`: recorded power, whether the cohort
+        can detect each, status in the primary comparison); ``None`` when no truth was given
+        (real cohorts).
     benefit_months, min_exposure_weeks, min_carriers, fdr, criterion
         The settings used.
     missing
@@ -190,6 +197,7 @@ class AcquiredLofResult(AnalysisResult):
     min_carriers: int
     fdr: float
     criterion: str
+    planted: pd.DataFrame | None = None
 
     @property
     def q_column(self) -> str:
@@ -201,10 +209,37 @@ class AcquiredLofResult(AnalysisResult):
         """The p-value column behind :attr:`q_column`."""
         return _P_COLUMNS[self.criterion]
 
+    def _rows(self, column: str) -> pd.DataFrame:
+        rows = self.results[self.results[column].astype(bool)] if len(self.results) else self.results
+        return rows.sort_values(["cancer_type", self.q_column, "gene"]).reset_index(drop=True)
+
     def found(self) -> pd.DataFrame:
-        """Rows of the primary comparison that pass the FDR, ordered by cancer type and q."""
-        found = self.results[self.results["found"]]
-        return found.sort_values(["cancer_type", self.q_column, "gene"]).reset_index(drop=True)
+        """Genes found: primary comparison, q ≤ fdr, LoF enriched by every deciding test."""
+        return self._rows("found")
+
+    def depleted(self) -> pd.DataFrame:
+        """Genes of the primary comparison with q ≤ fdr whose LoF is *less* common after acquired
+        resistance (odds ratios below 1): reported as depleted, never as acquired."""
+        return self._rows("depleted")
+
+    def selection_candidates(self) -> pd.DataFrame:
+        """Genes enriched against the pre-treatment samples of *all* patients but not found.
+
+        The pattern of a LoF that selects patients into acquired resistance before treatment (a
+        LoF that predicts benefit), rather than one acquired during it. Columns cancer_type, gene,
+        the odds ratios and q-value against all pre-treatment samples, and ``status_primary``.
+        """
+        columns = ["cancer_type", "gene", "fisher_or", "firth_or", self.q_column, "status_primary"]
+        if self.results.empty:
+            return pd.DataFrame(columns=columns)
+        results = self.results
+        all_pre = results[(results["comparison"] == ALL_PRE_COMPARISON) & (results["status"] == ENRICHED)]
+        primary = results[results["comparison"] == PRIMARY_COMPARISON].set_index(["cancer_type", "gene"])
+        keys = list(zip(all_pre["cancer_type"], all_pre["gene"], strict=True))
+        status = [primary.loc[k, "status"] if k in primary.index else "not tested" for k in keys]
+        out = all_pre.assign(status_primary=status)
+        out = out[out["status_primary"] != ENRICHED]
+        return out.sort_values(["cancer_type", self.q_column, "gene"])[columns].reset_index(drop=True)
 
 
 _SKIPPED_COLUMNS = ("cancer_type", "comparison", "reason")
@@ -223,9 +258,12 @@ _PAIRED_COLUMNS = (
 )
 
 
+_FLAGS = ("tested", "found", "depleted")
+
+
 def _empty_results() -> pd.DataFrame:
-    columns = ["cancer_type", "comparison", *COMPARE_COLUMNS, "found"]
-    return pd.DataFrame({c: pd.Series(dtype=bool if c in ("tested", "found") else object) for c in columns})
+    columns = ["cancer_type", "comparison", *COMPARE_COLUMNS, "status", "found", "depleted"]
+    return pd.DataFrame({c: pd.Series(dtype=bool if c in _FLAGS else object) for c in columns})
 
 
 def _empty_paired() -> pd.DataFrame:
@@ -238,9 +276,10 @@ def acquired_lof_analysis(
     min_exposure_weeks: float = 6,
     min_carriers: int = 3,
     fdr: float = 0.1,
-    comparisons: Sequence[str] = (PRIMARY_COMPARISON, SECONDARY_COMPARISON, PAIRED_ACQUIRED, PAIRED_PRIMARY),
+    comparisons: Sequence[str] = ALL_COMPARISONS,
     criterion: str = "both",
     profile_ci: bool = True,
+    truth: Mapping | None = None,
 ) -> AcquiredLofResult:
     """The acquired-LoF analysis of DESIGN §4 on a canonical cohort, per cancer type.
 
@@ -256,10 +295,13 @@ def acquired_lof_analysis(
     fdr
         Benjamini–Hochberg level, applied within each cancer type and comparison.
     comparisons
-        Which of :data:`PRIMARY_COMPARISON`, :data:`SECONDARY_COMPARISON`,
-        :data:`PAIRED_ACQUIRED`, :data:`PAIRED_PRIMARY` to run.
+        Which of :data:`PRIMARY_COMPARISON` (acquired post-progression vs acquired pre-treatment),
+        :data:`ALL_PRE_COMPARISON` (acquired post-progression vs pre-treatment of all patients),
+        :data:`SECONDARY_COMPARISON` (post-progression, acquired vs primary),
+        :data:`PAIRED_ACQUIRED`, :data:`PAIRED_PRIMARY` to run (default all).
     criterion
-        Which q-value of the primary comparison must pass ``fdr`` for a gene to be *found*.
+        Which q-value of the primary comparison must pass ``fdr`` for a gene to be *found*
+        (with every deciding odds ratio above 1; below 1 it is *depleted*).
         ``"both"`` (default): ``max_q``, Benjamini–Hochberg of the larger of the Fisher and Firth
         p-values, so a gene is found only when it is enriched beyond what TMB, purity and MSI
         explain (Firth) *and* the enrichment holds by an exact test (Fisher). Each guards
@@ -271,6 +313,10 @@ def acquired_lof_analysis(
     profile_ci
         Passed to :func:`~helpers.analysis.lof.compare.compare_groups` (False: no Firth
         intervals, faster).
+    truth
+        A simulated cohort's ``truth.json`` (:func:`~helpers.analysis.lof.calls.cohort_truth`):
+        fills ``planted`` with each planted effect, its recorded power and its call. None (real
+        cohorts): ``planted`` is None.
 
     Returns
     -------
@@ -322,6 +368,7 @@ def acquired_lof_analysis(
             paired=_empty_paired(),
             availability=availability,
             skipped=pd.DataFrame(columns=list(_SKIPPED_COLUMNS)),
+            planted=None if truth is None else pd.DataFrame(columns=list(PLANTED_COLUMNS)),
             missing=missing,
             **settings,
         )
@@ -389,10 +436,10 @@ def acquired_lof_analysis(
     result_table = _empty_results()
     if results:
         result_table = pd.concat(results, ignore_index=True)
-        q = result_table[_Q_COLUMNS[criterion]].astype(float)
-        result_table["found"] = (
-            (result_table["comparison"] == PRIMARY_COMPARISON) & result_table["tested"] & (q <= fdr)
-        )
+        result_table["status"] = call_status(result_table, criterion, fdr)
+        primary = result_table["comparison"] == PRIMARY_COMPARISON
+        result_table["found"] = primary & (result_table["status"] == ENRICHED)
+        result_table["depleted"] = primary & (result_table["status"] == DEPLETED)
         result_table = result_table[front + [c for c in result_table.columns if c not in front]]
         result_table = result_table.sort_values(
             ["cancer_type", "comparison", "max_p", "firth_p", "gene"], na_position="last", kind="mergesort"
@@ -405,7 +452,11 @@ def acquired_lof_analysis(
             ["cancer_type", "comparison", "p_value", "gene"], na_position="last", kind="mergesort"
         ).reset_index(drop=True)
     tested = result_table[result_table["tested"]].groupby(["cancer_type", "comparison"]).size()
-    for comparison, name in ((PRIMARY_COMPARISON, "primary"), (SECONDARY_COMPARISON, "secondary")):
+    for comparison, name in (
+        (PRIMARY_COMPARISON, "primary"),
+        (ALL_PRE_COMPARISON, "vs all pre-treatment"),
+        (SECONDARY_COMPARISON, "acquired vs primary post"),
+    ):
         if comparison in comparisons:
             availability[f"genes tested ({name})"] = [
                 int(tested.get((t, comparison), 0)) for t in availability.index
@@ -418,6 +469,7 @@ def acquired_lof_analysis(
         paired=paired_table,
         availability=availability,
         skipped=pd.DataFrame(skipped, columns=list(_SKIPPED_COLUMNS)),
+        planted=None if truth is None else planted_effects(result_table, truth, criterion, fdr),
         missing=None,
         **settings,
     )
@@ -438,18 +490,13 @@ def _computed_tmb(
     return tmb_per_mb(mutations, samples, sizes, panels)
 
 
-def planted_lof_pairs(truth: Mapping) -> list[tuple[str, str]]:
-    """(cancer_type, gene) pairs with planted acquired LoF in a simulated cohort's truth."""
-    try:
-        return sorted((str(row["cancer_type"]), str(row["gene"])) for row in truth["acquired_lof"])
-    except (KeyError, TypeError) as err:
-        raise InputError("truth: expected truth['acquired_lof'] rows with gene and cancer_type") from err
-
-
 def discovery_report(
-    result: AcquiredLofResult, truth: Mapping, criterion: str | None = None
+    result: AcquiredLofResult,
+    truth: Mapping,
+    criterion: str | None = None,
+    comparison: str = PRIMARY_COMPARISON,
 ) -> dict[str, object]:
-    """Genes found by the primary comparison, scored against the planted truth.
+    """Genes found by a group comparison, scored against the planted truth.
 
     Parameters
     ----------
@@ -458,36 +505,48 @@ def discovery_report(
     truth
         Its ``truth.json`` (:func:`helpers.simulate.load_truth`).
     criterion
-        One of :data:`FOUND_CRITERIA`; default the one ``result`` used.
+        One of :data:`~helpers.analysis.lof.names.FOUND_CRITERIA`; default the one ``result``
+        used.
+    comparison
+        The group comparison whose enriched genes count as found: the primary one (the book's
+        call), or a secondary one to show what it would have found.
 
     Returns
     -------
     dict
-        ``found`` (sorted (cancer_type, gene) pairs), ``true`` and ``false`` discoveries (a planted
-        gene found in another cancer type is false), ``fdp`` (false / found, 0 when nothing is
-        found) and ``planted_found`` ({(cancer_type, gene): bool}).
+        ``found`` (sorted (cancer_type, gene) pairs whose q-value passes and whose LoF is enriched
+        by every deciding test), ``true`` and ``false`` discoveries (a planted gene found in
+        another cancer type is false; so is a baseline-selection gene of the ``selection``
+        scenario), ``fdp`` (false / found, 0 when nothing is found), ``planted_found``
+        ({(cancer_type, gene): bool}), ``selection_found`` (the selection genes among the found)
+        and ``depleted`` (pairs that pass with odds ratios below 1).
     """
     criterion = criterion or result.criterion
     if criterion not in FOUND_CRITERIA:
         raise InputError(f"discovery_report: criterion must be one of {FOUND_CRITERIA}, got {criterion!r}")
-    planted = planted_lof_pairs(truth)
+    if comparison not in GROUP_COMPARISONS:
+        raise InputError(
+            f"discovery_report: comparison must be one of {list(GROUP_COMPARISONS)}, got {comparison!r}"
+        )
+    planted = set(planted_lof_pairs(truth))
+    selected = set(selection_pairs(truth))
     results = result.results
-    if len(results):
-        q = results[_Q_COLUMNS[criterion]].astype(float)
-        passed = results[
-            (results["comparison"] == PRIMARY_COMPARISON) & results["tested"].astype(bool) & (q <= result.fdr)
-        ]
-        found = sorted(zip(passed["cancer_type"].astype(str), passed["gene"].astype(str), strict=True))
-    else:
-        found = []
-    true = [pair for pair in found if pair in set(planted)]
-    false = [pair for pair in found if pair not in set(planted)]
+    part = results[results["comparison"] == comparison] if len(results) else results
+    status = call_status(part, criterion, result.fdr)
+
+    def pairs(rows: pd.DataFrame) -> list[tuple[str, str]]:
+        return sorted(zip(rows["cancer_type"].astype(str), rows["gene"].astype(str), strict=True))
+
+    found = pairs(part[status == ENRICHED])
+    false = [pair for pair in found if pair not in planted]
     return {
         "found": found,
-        "true": true,
+        "true": [pair for pair in found if pair in planted],
         "false": false,
         "fdp": len(false) / len(found) if found else 0.0,
-        "planted_found": {pair: pair in set(found) for pair in planted},
+        "planted_found": {pair: pair in set(found) for pair in sorted(planted)},
+        "selection_found": [pair for pair in found if pair in selected],
+        "depleted": pairs(part[status == DEPLETED]),
     }
 
 
@@ -502,11 +561,12 @@ def _no_rows(table: str) -> pd.DataFrame:
 
 def _comparison_labels(in_type: pd.DataFrame, comparison: str) -> pd.Series:
     """'case' / 'reference' per sample of one cancer type for a group comparison."""
+    case = in_type["group"] == "post_acquired"
     if comparison == PRIMARY_COMPARISON:
-        case = in_type["group"] == "post_acquired"
         reference = in_type["primary_reference"].astype(bool)
+    elif comparison == ALL_PRE_COMPARISON:
+        reference = in_type["all_pre_reference"].astype(bool)
     else:
-        case = in_type["group"] == "post_acquired"
         reference = in_type["group"] == "post_primary"
     labels = pd.Series(np.where(case, "case", np.where(reference, "reference", None)), index=in_type.index)
     return labels.dropna()
@@ -515,6 +575,11 @@ def _comparison_labels(in_type: pd.DataFrame, comparison: str) -> pd.Series:
 def _skip_reason(comparison: str, absent: list[str]) -> str:
     names = {
         PRIMARY_COMPARISON: {
+            "case": "post-progression DNA sample of acquired resistance",
+            "reference": "pre-treatment DNA sample of a patient with acquired resistance "
+            "(and no post-progression sample)",
+        },
+        ALL_PRE_COMPARISON: {
             "case": "post-progression DNA sample of acquired resistance",
             "reference": "pre-treatment DNA sample",
         },
@@ -532,8 +597,12 @@ def _availability(chosen: pd.DataFrame) -> pd.DataFrame:
     counts = counts.reindex(columns=list(LOF_GROUPS), fill_value=0)
     table = pd.DataFrame(index=counts.index)
     table["pre-treatment"] = counts["pre"]
-    reference = chosen[chosen["primary_reference"]].groupby("cancer_type").size()
-    table["pre-treatment, primary comparison"] = reference.reindex(counts.index, fill_value=0)
+    for column, label in (
+        ("primary_reference", "pre-treatment, primary comparison"),
+        ("all_pre_reference", "pre-treatment, all patients (secondary)"),
+    ):
+        reference = chosen[chosen[column]].groupby("cancer_type").size()
+        table[label] = reference.reindex(counts.index, fill_value=0)
     table["post-progression, acquired"] = counts["post_acquired"]
     table["post-progression, primary"] = counts["post_primary"]
     has_pre = set(chosen.loc[chosen["group"] == "pre", "patient_id"])
@@ -572,7 +641,7 @@ def _missing_data(cohort: Cohort, chosen: pd.DataFrame) -> str | None:
             "pre-treatment or on-treatment tumours), so LoF alterations acquired after ICB "
             "cannot be looked for: the comparisons of this chapter need post-progression DNA."
         )
-    if not chosen["primary_reference"].any() and not (groups == "post_primary").any():
+    if not chosen["all_pre_reference"].any() and not (groups == "post_primary").any():
         return (
             "This cohort has post-progression DNA samples of acquired resistance but no "
             "pre-treatment DNA samples and no post-progression samples of primary resistance "

@@ -2,25 +2,33 @@
 
 The full result tables (``results``, ``paired``, ``availability``) are attributes of the result;
 the functions here pick and rename the rows a page shows: the genes found (or the best ones when
-none is found), the leading genes of the figures, and the genes gained within pairs.
+none is found), the genes depleted, the leading genes of the figures, the genes gained within
+pairs, and a simulated cohort's planted effects beside their calls.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from helpers.analysis.lof.chapter import (
+from helpers.analysis.lof.calls import ROLE_LABELS
+from helpers.analysis.lof.chapter import AcquiredLofResult
+from helpers.analysis.lof.names import (
+    DEPLETED,
+    ENRICHED,
+    GROUP_COMPARISONS,
+    GROUP_NAMES,
     PAIRED_ACQUIRED,
     PAIRED_PRIMARY,
     PRIMARY_COMPARISON,
-    SECONDARY_COMPARISON,
-    AcquiredLofResult,
 )
 from helpers.errors import InputError
 
 __all__ = [
     "FOUND_GENES_TABLE",
     "TOP_GENES_TABLE",
+    "DEPLETED_GENES_TABLE",
+    "planted_table",
     "leading_genes",
     "found_table",
     "reported_genes",
@@ -28,9 +36,11 @@ __all__ = [
     "paired_table",
 ]
 
-#: Names of the table of the genes found, and of the best genes when none is found.
+#: Names of the table of the genes found, of the best genes when none is found, and of the genes
+#: depleted after acquired resistance.
 FOUND_GENES_TABLE = "lof_found_genes"
 TOP_GENES_TABLE = "lof_top_genes"
+DEPLETED_GENES_TABLE = "lof_depleted_genes"
 
 
 def leading_genes(result: AcquiredLofResult, n: int = 10) -> pd.DataFrame:
@@ -46,14 +56,14 @@ def leading_genes(result: AcquiredLofResult, n: int = 10) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns cancer_type, gene, found, odds ratio and q-value of the primary comparison;
-        found genes first, then tested genes in order of the criterion's p-value. Empty when
-        nothing was tested.
+        Columns cancer_type, gene, found, status, odds ratio and q-value of the primary
+        comparison; found genes first, then tested genes in order of the criterion's p-value
+        (depleted genes among them, with their status). Empty when nothing was tested.
     """
     if int(n) != n or n < 0:
         raise InputError(f"leading_genes: n must be a non-negative integer, got {n}")
     results = result.results
-    columns = ["cancer_type", "gene", "found", "firth_or", result.p_column, result.q_column]
+    columns = ["cancer_type", "gene", "found", "status", "firth_or", result.p_column, result.q_column]
     if results.empty:
         return pd.DataFrame(columns=list(dict.fromkeys(columns)))
     primary = results[(results["comparison"] == PRIMARY_COMPARISON) & results["tested"].astype(bool)]
@@ -81,10 +91,12 @@ def found_table(
     result
         From :func:`~helpers.analysis.lof.chapter.acquired_lof_analysis`.
     comparison
-        :data:`PRIMARY_COMPARISON` or :data:`SECONDARY_COMPARISON`.
+        One of :data:`~helpers.analysis.lof.names.GROUP_COMPARISONS`.
     rows
-        ``"found"``: genes whose q-value (the analysis's criterion) passes the FDR; ``"top"``:
-        the ``n`` tested genes with the smallest p-values.
+        ``"found"``: genes whose q-value (the analysis's criterion) passes the FDR with LoF
+        enriched (every deciding odds ratio above 1; in the primary comparison, the genes
+        found); ``"depleted"``: genes that pass with LoF depleted (odds ratios below 1);
+        ``"top"``: the ``n`` tested genes with the smallest p-values, whatever their direction.
     n
         Number of rows for ``rows="top"``.
     percentages
@@ -97,25 +109,22 @@ def found_table(
     pandas.DataFrame
         One row per cancer type and gene: carriers and samples in the case and reference groups,
         the share of carriers (%), Fisher's conditional odds ratio with its exact 95% CI and p,
-        the Firth odds ratio (adjusted) with its profile 95% CI and p, and the q-value that
-        decides.
+        the Firth odds ratio (adjusted) with its profile 95% CI and p, the q-value that decides,
+        and the status (enriched, depleted, ...).
     """
-    if comparison not in (PRIMARY_COMPARISON, SECONDARY_COMPARISON):
+    if comparison not in GROUP_COMPARISONS:
         raise InputError(f"found_table: comparison must be a group comparison, got {comparison!r}")
-    if rows not in ("found", "top"):
-        raise InputError(f"found_table: rows must be 'found' or 'top', got {rows!r}")
-    case, reference = {
-        PRIMARY_COMPARISON: ("post, acquired", "pre-treatment"),
-        SECONDARY_COMPARISON: ("post, acquired", "post, primary"),
-    }[comparison]
+    if rows not in ("found", "depleted", "top"):
+        raise InputError(f"found_table: rows must be 'found', 'depleted' or 'top', got {rows!r}")
+    case, reference = GROUP_NAMES[comparison]
     results = result.results
     if results.empty:
         part = results
     else:
         part = results[(results["comparison"] == comparison) & results["tested"].astype(bool)]
         part = part[part[result.p_column].notna()]
-        if rows == "found":
-            part = part[part[result.q_column].astype(float) <= result.fdr]
+        if rows in ("found", "depleted"):
+            part = part[part["status"] == (ENRICHED if rows == "found" else DEPLETED)]
             part = part.sort_values(["cancer_type", result.p_column, "gene"], kind="mergesort")
         else:
             part = part.sort_values([result.p_column, "cancer_type", "gene"], kind="mergesort").head(int(n))
@@ -145,6 +154,7 @@ def found_table(
         ):
             table[label] = part[column].astype(float)
         table[f"q ({result.criterion})"] = part[result.q_column].astype(float)
+        table["status"] = part["status"].astype(object)
     for column in table.columns[2:6]:
         table[column] = table[column].astype(int)
     return table.reset_index(drop=True)
@@ -217,3 +227,52 @@ def paired_table(
     for column in ("n_pairs", "gained", "lost", "both"):
         out[column] = out[column].astype(int)
     return out
+
+
+def planted_table(result: AcquiredLofResult) -> pd.DataFrame:
+    """A simulated cohort's planted LoF effects beside their calls (readable columns).
+
+    Parameters
+    ----------
+    result
+        From :func:`~helpers.analysis.lof.chapter.acquired_lof_analysis` with ``truth``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per planted gene and cancer type: what was planted, the power the simulator
+        recorded for the primary comparison (empty for the baseline-selection genes, which have
+        nothing to detect), whether the cohort can detect it (power at least 80%), the status and
+        q-value in the primary comparison, and the status against the pre-treatment samples of
+        all patients. Empty when the result has no planted truth.
+    """
+    columns = [
+        "cancer type",
+        "gene",
+        "planted",
+        "recorded power",
+        "detectable (power >= 80%)",
+        "primary comparison",
+        f"q ({result.criterion})",
+        "vs all pre-treatment",
+    ]
+    planted = result.planted
+    if planted is None or planted.empty:
+        return pd.DataFrame(columns=columns)
+    selection = planted["role"] != "acquired"
+    return pd.DataFrame(
+        {
+            columns[0]: planted["cancer_type"],
+            columns[1]: planted["gene"],
+            columns[2]: planted["role"].map(ROLE_LABELS).fillna(planted["role"]),
+            columns[3]: planted["power"].astype(float),
+            columns[4]: np.select(
+                [selection, planted["power"].isna(), planted["detectable"].astype(bool)],
+                ["", "not recorded", "yes"],
+                default="no",
+            ),
+            columns[5]: planted["status"],
+            columns[6]: planted["q"].astype(float),
+            columns[7]: planted["status_all_pre"],
+        }
+    ).reset_index(drop=True)

@@ -5,7 +5,8 @@
   (:func:`literature_analysis` returns a :class:`LiteratureResult`);
 - part (b), the cohort: :mod:`.courses` (RT courses after progression, their dose, and
   response by dose), :mod:`.post_progression` (survival with RT as a time-varying exposure),
-  and :mod:`.cohort`, which runs both on a cohort (:func:`cohort_analysis` returns an
+  :mod:`.sensitivity` (E-values, lagged exposure, negative controls, time-updated performance
+  status, and the warning rules), and :mod:`.cohort`, which runs both on a cohort (:func:`cohort_analysis` returns an
   :class:`RTCohortResult`).
 
 The random-effects meta-analysis itself is general statistics: :mod:`helpers.stats.meta`.
@@ -51,10 +52,34 @@ from helpers.analysis.radiotherapy.post_progression import (
     post_progression_table,
     rt_survival_analysis,
 )
+from helpers.analysis.radiotherapy.sensitivity import (
+    COMMON_OUTCOME_SHARE,
+    DEFAULT_RT_LAG_MONTHS,
+    EVALUE_LIMIT_WARNING,
+    LAG_SHIFT_WARNING,
+    MIN_NEGATIVE_CONTROL_EVENTS,
+    PS_SHIFT_WARNING,
+    RULES,
+    SENSITIVITY_ANALYSES,
+    RTSensitivityResult,
+    analysis_label,
+    performance_status_changes,
+    rt_sensitivity_analysis,
+    rule_text,
+)
 
 __all__ = [
+    "COMMON_OUTCOME_SHARE",
     "COVARIATE_LABELS",
     "DEFAULT_ADJUSTMENT",
+    "DEFAULT_RT_LAG_MONTHS",
+    "EVALUE_LIMIT_WARNING",
+    "LAG_SHIFT_WARNING",
+    "MIN_NEGATIVE_CONTROL_EVENTS",
+    "PS_SHIFT_WARNING",
+    "RULES",
+    "SENSITIVITY_ANALYSES",
+    "RTSensitivityResult",
     "EQD2_GROUP_EDGES_GY",
     "EVALUABLE_RESPONSES",
     "LITERATURE_PATH",
@@ -67,6 +92,7 @@ __all__ = [
     "LiteratureResult",
     "RTCohortResult",
     "RTSurvivalResult",
+    "analysis_label",
     "bed",
     "classify_modality",
     "cohort_analysis",
@@ -77,6 +103,7 @@ __all__ = [
     "load_literature",
     "modality_by_eqd2_group",
     "modality_table",
+    "performance_status_changes",
     "planted_rt_hr",
     "pool_literature",
     "post_progression_table",
@@ -84,6 +111,8 @@ __all__ = [
     "response_dose_slope",
     "response_dose_slopes",
     "rt_courses",
+    "rt_sensitivity_analysis",
     "rt_survival_analysis",
     "rt_timing_table",
+    "rule_text",
 ]

@@ -30,6 +30,11 @@ from helpers.analysis.radiotherapy.post_progression import (
     post_progression_table,
     rt_survival_analysis,
 )
+from helpers.analysis.radiotherapy.sensitivity import (
+    DEFAULT_RT_LAG_MONTHS,
+    RTSensitivityResult,
+    rt_sensitivity_analysis,
+)
 from helpers.analysis.result import AnalysisResult
 from helpers.data.cohort import Cohort
 from helpers.simulate import load_truth
@@ -69,8 +74,9 @@ class RTCohortResult(AnalysisResult):
 
     Attributes
     ----------
-    alpha_beta, landmark_months, landmark_days : float
-        The α/β ratio of BED/EQD2 and the landmark after progression.
+    alpha_beta, landmark_months, landmark_days, rt_lag_months : float
+        The α/β ratio of BED/EQD2, the landmark after progression and the exposure lag of the
+        sensitivity analyses.
     min_count : int or None
         Counts below it are suppressed (restricted cohorts only; None otherwise): used for the
         at-risk rows of the Kaplan–Meier figure and to blank response rates.
@@ -83,6 +89,9 @@ class RTCohortResult(AnalysisResult):
         without follow-up after progression that it leaves out.
     survival : RTSurvivalResult
         :func:`rt_survival_analysis` (its ``missing`` says why the RT effect is not estimated).
+    sensitivity : RTSensitivityResult
+        :func:`rt_sensitivity_analysis`: E-values, lagged exposure, negative controls,
+        time-updated performance status, and the warning rules (``rt_lag_months`` is its lag).
     landmark_set : pandas.DataFrame
         Patients alive ``landmark_days`` after progression, time from the landmark, grouped by RT
         before it (``rt_by_landmark``): :func:`helpers.stats.survival.landmark` of
@@ -98,6 +107,7 @@ class RTCohortResult(AnalysisResult):
     alpha_beta: float = 10.0
     landmark_months: float = 3.0
     landmark_days: float = 3.0 * DAYS_PER_MONTH
+    rt_lag_months: float = DEFAULT_RT_LAG_MONTHS
     min_count: int | None = None
     courses: pd.DataFrame = field(default_factory=pd.DataFrame)
     timing: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -106,6 +116,7 @@ class RTCohortResult(AnalysisResult):
     post_progression: pd.DataFrame = field(default_factory=pd.DataFrame)
     excluded_no_followup: int = 0
     survival: RTSurvivalResult = field(default_factory=RTSurvivalResult)
+    sensitivity: RTSensitivityResult = field(default_factory=RTSensitivityResult)
     landmark_set: pd.DataFrame = field(default_factory=pd.DataFrame)
     response_by_eqd2_group: pd.DataFrame = field(default_factory=pd.DataFrame)
     response_by_modality: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -127,6 +138,7 @@ def cohort_analysis(
     *,
     alpha_beta: float = 10.0,
     landmark_months: float = 3.0,
+    rt_lag_months: float = DEFAULT_RT_LAG_MONTHS,
     min_cell_count: int = 11,
     count_format: Callable[[int], str] = str,
     cohort_path: str | Path | None = None,
@@ -148,6 +160,9 @@ def cohort_analysis(
         α/β ratio (Gy) for BED and EQD2.
     landmark_months : float, default 3
         Landmark after progression (months) of the landmark check.
+    rt_lag_months : float, default 1
+        Exposure lag (months) of the sensitivity analyses, and the length of the
+        negative-control window after the start of RT (:func:`rt_sensitivity_analysis`).
     min_cell_count : int, default 11
         Smallest count shown for a restricted cohort (ignored for open and simulated cohorts).
     count_format : callable, default str
@@ -165,10 +180,16 @@ def cohort_analysis(
         "alpha_beta": alpha_beta,
         "landmark_months": landmark_months,
         "landmark_days": landmark_days,
+        "rt_lag_months": rt_lag_months,
         "min_count": min_cell_count if cohort.access == "restricted" else None,
     }
     if not cohort.has("radiotherapy"):
-        return RTCohortResult(missing=NO_RT_TABLE, survival=RTSurvivalResult(missing=NO_RT_TABLE), **settings)
+        return RTCohortResult(
+            missing=NO_RT_TABLE,
+            survival=RTSurvivalResult(missing=NO_RT_TABLE),
+            sensitivity=RTSensitivityResult(missing=NO_RT_TABLE),
+            **settings,
+        )
     patients = derive.patient_table(cohort, benefit_months, min_exposure_weeks)
     courses = rt_courses(cohort.radiotherapy, patients, alpha_beta)
     if not (courses["timing"] == RT_TIMINGS[2]).any():
@@ -176,12 +197,23 @@ def cohort_analysis(
             missing=NO_RT_AFTER_PROGRESSION,
             courses=courses,
             survival=RTSurvivalResult(missing=NO_RT_AFTER_PROGRESSION),
+            sensitivity=RTSensitivityResult(missing=NO_RT_AFTER_PROGRESSION),
             **settings,
         )
     pps = post_progression_table(patients, courses)
     landmark_set = landmark(
         pps, landmark_days, "pps_days", "event", known_by_landmark_col="rt_day", group_col="rt_by_landmark"
     )
+    survival_result = rt_survival_analysis(pps, landmark_days=landmark_days, count_format=count_format)
+    if survival_result.available:
+        sensitivity = rt_sensitivity_analysis(
+            pps,
+            cohort.performance_status if cohort.has("performance_status") else None,
+            rt_lag_months=rt_lag_months,
+            count_format=count_format,
+        )
+    else:
+        sensitivity = RTSensitivityResult(missing=survival_result.missing)
     return RTCohortResult(
         **settings,
         courses=courses,
@@ -190,7 +222,8 @@ def cohort_analysis(
         modality_by_eqd2_group=modality_by_eqd2_group(courses),
         post_progression=pps,
         excluded_no_followup=int(pps.attrs["excluded_no_followup"]),
-        survival=rt_survival_analysis(pps, landmark_days=landmark_days, count_format=count_format),
+        survival=survival_result,
+        sensitivity=sensitivity,
         landmark_set=landmark_set,
         response_by_eqd2_group=response_by_group(courses, "eqd2_group", min_count=settings["min_count"]),
         response_by_modality=response_by_group(courses, "modality", min_count=settings["min_count"]),

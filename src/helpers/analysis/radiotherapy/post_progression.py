@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_ADJUSTMENT",
     "RTSurvivalResult",
     "post_progression_table",
+    "prepare_covariates",
     "rt_survival_analysis",
 ]
 
@@ -90,9 +91,13 @@ def post_progression_table(patients: pd.DataFrame, courses: pd.DataFrame) -> pd.
     Returns
     -------
     pandas.DataFrame
-        ``patient_id, cancer_type, pps_days, event, rt_day, ever_rt`` and the covariates
-        ``ecog, acquired, class_not_evaluable, age_per_10y, male, line, log2_tmb`` (floats, NaN
-        where unknown; ``log2_tmb`` is log2(TMB + 1) so that a TMB of 0 is allowed).
+        ``patient_id, cancer_type, progression_day, pps_days, event, rt_day, ever_rt,
+        prior_rt`` and the covariates ``ecog, acquired, class_not_evaluable, age_per_10y, male,
+        line, log2_tmb`` (floats, NaN where unknown; ``log2_tmb`` is log2(TMB + 1) so that a TMB
+        of 0 is allowed). ``progression_day`` is in days from the start of the index course (to
+        place time-updated covariates on the post-progression clock); ``prior_rt`` is 1 for a
+        patient with an RT course before the index ICB course (negative start day), the
+        negative-control exposure of :func:`helpers.analysis.radiotherapy.rt_sensitivity_analysis`.
     """
     where = "post_progression_table"
     require_columns(
@@ -116,10 +121,12 @@ def post_progression_table(patients: pd.DataFrame, courses: pd.DataFrame) -> pd.
     prog = patients[patients["progression_day"].notna()].copy()
     no_time = ~(prog["pps_days"].astype(float) > 0)
     first = courses[courses["first_after_progression"]].set_index("patient_id")["start_day"]
+    before_icb = set(courses.loc[courses["start_day"].astype(float) < 0, "patient_id"])
     data = pd.DataFrame(
         {
             "patient_id": prog["patient_id"].to_numpy(),
             "cancer_type": prog["cancer_type"].fillna("unknown").astype(str).to_numpy(),
+            "progression_day": prog["progression_day"].astype(float).to_numpy(),
             "pps_days": prog["pps_days"].astype(float).to_numpy(),
             "event": prog["pps_event"].astype(float).to_numpy(),
         }
@@ -128,6 +135,7 @@ def post_progression_table(patients: pd.DataFrame, courses: pd.DataFrame) -> pd.
         prog["patient_id"].map(first).astype(float) - prog["progression_day"].astype(float)
     ).to_numpy()
     data["ever_rt"] = (data["rt_day"] < data["pps_days"]).astype(float)
+    data["prior_rt"] = data["patient_id"].isin(before_icb).astype(float)
     cls = prog["resistance_class"].to_numpy()
     known_class = pd.notna(cls)
     data["ecog"] = pd.to_numeric(prog["ecog"], errors="coerce").to_numpy(dtype=float)
@@ -180,7 +188,7 @@ class RTSurvivalResult(AnalysisResult):
     landmark: dict = field(default_factory=dict)
 
 
-def _prepare_covariates(
+def prepare_covariates(
     data: pd.DataFrame,
     covariates: Sequence[str],
     model: str,
@@ -382,7 +390,7 @@ def rt_survival_analysis(
 
     for model, design, bias, kind, covariates, stratify in specs:
         use_strata = strata_cols if stratify else []
-        frame, covs = _prepare_covariates(data, covariates, model, notes, count_format)
+        frame, covs = prepare_covariates(data, covariates, model, notes, count_format)
         info = {"n_patients": len(frame), "n_events": int(frame["event"].sum())}
         try:
             if kind == "baseline":

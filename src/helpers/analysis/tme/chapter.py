@@ -21,18 +21,26 @@ from helpers.analysis.result import AnalysisResult
 from helpers.analysis.tme.compare import (
     COMPARED_CLASSES,
     ICB_SIGNATURES,
+    adjusted_class_difference,
     compare_classes,
+    compared_strata,
     lof_carrier_effects,
     median_matrix,
     one_sample_per_patient,
-    paired_samples,
     scores_over_time,
     subtype_share_test,
     tme_sample_table,
-    transition_summary,
 )
 from helpers.analysis.tme.reference import TMEScores, score_tme
+from helpers.analysis.tme.strata import STRATA, recorded_strata
 from helpers.analysis.tme.subtypes import subtype_agreement, subtype_counts, transition_counts
+from helpers.analysis.tme.transitions import (
+    compare_transitions,
+    paired_samples,
+    site_pairs,
+    transition_changes,
+    transition_summary,
+)
 from helpers.data.cohort import Cohort, sample_timepoints
 from helpers.simulate import load_truth
 from helpers.stats.ssgsea import EmptyGeneSetWarning
@@ -56,6 +64,8 @@ MIN_PER_CLASS = 3
 MIN_PAIRS = 3
 #: Fewest patients of a timepoint and class for its median in the heat map.
 MIN_GROUP = 5
+#: The strata of the class comparison of pre→post changes.
+PAIR_STRATA = ("cancer_type", "site_pair")
 #: Fewest pre-treatment samples for a within-cohort reference made from them alone.
 MIN_CALIBRATION = 10
 
@@ -152,10 +162,19 @@ class PostProgression(AnalysisResult):
 
     Attributes
     ----------
-    comparison
-        :func:`~helpers.analysis.tme.compare.compare_classes`.
+    strata
+        The stratifying columns the compared samples record (``cancer_type``, and ``site``
+        where recorded).
+    stratified
+        :func:`~helpers.analysis.tme.compare.compare_classes` within those strata: the
+        chapter's class comparison.
+    pooled
+        The same pooled over strata (confounded by cancer type and site).
+    adjusted
+        :func:`~helpers.analysis.tme.compare.adjusted_class_difference`: the regression on
+        class, cancer type, site and purity (a sensitivity analysis).
     share_test
-        :func:`~helpers.analysis.tme.compare.subtype_share_test`.
+        :func:`~helpers.analysis.tme.compare.subtype_share_test` (stratified, then pooled).
     counts
         Subtype counts by class (the two compared classes).
     samples
@@ -164,7 +183,10 @@ class PostProgression(AnalysisResult):
         Their scaled scores of the chapter's signatures (signatures x every scored sample).
     """
 
-    comparison: pd.DataFrame | None = None
+    strata: list[str] = field(default_factory=list)
+    stratified: pd.DataFrame | None = None
+    pooled: pd.DataFrame | None = None
+    adjusted: pd.DataFrame | None = None
     share_test: pd.DataFrame | None = None
     counts: pd.DataFrame | None = None
     samples: pd.DataFrame | None = None
@@ -195,11 +217,25 @@ class Transitions(AnalysisResult):
         ``{resistance class: pre (rows) x post (columns) subtype counts}`` for the two
         compared classes.
     summary
-        :func:`~helpers.analysis.tme.compare.transition_summary`.
+        :func:`~helpers.analysis.tme.transitions.transition_summary`.
+    strata
+        The strata of the class comparison of changes (``cancer_type``, and ``site_pair``
+        where sites are recorded).
+    stratified
+        :func:`~helpers.analysis.tme.transitions.compare_transitions` within those strata.
+    pooled
+        The same pooled over strata (a change of biopsy site confounds it).
+    changes
+        :func:`~helpers.analysis.tme.transitions.transition_changes` (same-site pairs and
+        all pairs, per class).
     """
 
     flows: dict[str, pd.DataFrame] = field(default_factory=dict)
     summary: pd.DataFrame | None = None
+    strata: list[str] = field(default_factory=list)
+    stratified: pd.DataFrame | None = None
+    pooled: pd.DataFrame | None = None
+    changes: pd.DataFrame | None = None
 
 
 @dataclass(kw_only=True)
@@ -370,8 +406,11 @@ def _post_progression(samples: pd.DataFrame, scaled: pd.DataFrame, signatures: l
         )
     compared = post[post["resistance_class"].isin(COMPARED_CLASSES)]
     return PostProgression(
-        comparison=compare_classes(samples, scaled, signatures),
-        share_test=subtype_share_test(samples),
+        strata=compared_strata(samples, strata=STRATA),
+        stratified=compare_classes(samples, scaled, signatures, strata=STRATA),
+        pooled=compare_classes(samples, scaled, signatures, strata=()),
+        adjusted=adjusted_class_difference(samples, scaled, signatures, strata=STRATA),
+        share_test=subtype_share_test(samples, strata=STRATA),
         counts=subtype_counts(compared, "resistance_class"),
         samples=compared,
         scaled=scaled.loc[signatures],
@@ -396,7 +435,15 @@ def _transitions(samples: pd.DataFrame, scaled: pd.DataFrame) -> Transitions:
     flows = {
         klass: transition_counts(pairs[pairs["resistance_class"] == klass]) for klass in COMPARED_CLASSES
     }
-    return Transitions(flows=flows, summary=transition_summary(pairs, scaled))
+    strata = recorded_strata(pairs.assign(site_pair=site_pairs(pairs)), PAIR_STRATA)
+    return Transitions(
+        flows=flows,
+        summary=transition_summary(pairs, scaled),
+        strata=strata,
+        stratified=compare_transitions(pairs, scaled, strata=PAIR_STRATA),
+        pooled=compare_transitions(pairs, scaled, strata=()),
+        changes=transition_changes(pairs, scaled),
+    )
 
 
 def _carrier_effects(

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from helpers.analysis.radiotherapy import MIN_STUDIES_TO_POOL, LiteratureResult, RTCohortResult
+import math
+
+import pandas as pd
+
+from helpers.analysis.radiotherapy import (
+    MIN_STUDIES_TO_POOL,
+    LiteratureResult,
+    RTCohortResult,
+    RTSensitivityResult,
+    analysis_label,
+)
 from helpers.book.privacy import count_label
 
-__all__ = ["literature_statement", "settings_sentence", "survival_notes"]
+__all__ = [
+    "literature_statement",
+    "sensitivity_notes",
+    "sensitivity_statement",
+    "settings_sentence",
+    "survival_notes",
+]
 
 _SETTING_PHRASES = {
     "salvage_after_icb_failure": "given as salvage after ICB failure",
@@ -13,12 +29,97 @@ _SETTING_PHRASES = {
 }
 
 
-def settings_sentence(alpha_beta: float, landmark_months: float, benefit_months: float) -> str:
+def settings_sentence(
+    alpha_beta: float, landmark_months: float, benefit_months: float, rt_lag_months: float | None = None
+) -> str:
     """The chapter's parameters, in one line."""
+    lag = "" if rt_lag_months is None else f"; RT exposure lag {rt_lag_months:g} month(s)"
     return (
         f"alpha/beta {alpha_beta:g} Gy; landmark {landmark_months:g} months after progression; "
-        f"resistance classes with a benefit window of {benefit_months:g} months"
+        f"resistance classes with a benefit window of {benefit_months:g} months{lag}"
     )
+
+
+def _hr(row: pd.Series) -> str:
+    return f"{row['hr']:.2f} (95% CI {row['ci_low']:.2f}–{row['ci_high']:.2f})"
+
+
+def sensitivity_statement(result: RTSensitivityResult) -> str:
+    """What the sensitivity analyses say about the RT estimate, one sentence per line.
+
+    The E-values of the primary estimate, each warning rule with its value (fires, does not
+    fire, or cannot be evaluated and why), the estimate with time-updated performance status
+    where the cohort records it, and what the reader should conclude.
+
+    Parameters
+    ----------
+    result : RTSensitivityResult
+        :func:`helpers.analysis.radiotherapy.rt_sensitivity_analysis` (``cohort_analysis(...)
+        .sensitivity``).
+    """
+    if not result.available:
+        return str(result.missing)
+    estimates = result.estimates.set_index("analysis")
+    primary = estimates.loc["primary"]
+    ev = result.evalues.iloc[0]
+    conversion = (
+        "death is rare here, so the hazard ratio is read as a risk ratio"
+        if result.rare
+        else (
+            f"death is common ({100 * result.death_share:.0f}% of the patients analysed died), so "
+            f"the hazard ratio is converted to a risk ratio of {ev['rr']:.2f}"
+        )
+    )
+    limit = (
+        "its interval already includes 1 (E-value of the limit 1)"
+        if ev["covers_1"]
+        else f"a risk ratio of {ev['evalue_limit']:.2f} each would move its interval to include 1"
+    )
+    lines = [
+        f"The primary hazard ratio of RT is {_hr(primary)}; {conversion}. An unmeasured confounder "
+        f"would need a risk ratio of {ev['evalue']:.2f} with both RT and death, beyond the measured "
+        f"covariates, to explain the estimate away (E-value), and {limit}."
+    ]
+    evaluable = 0
+    for _key, rule in result.rules.iterrows():
+        value = rule["value"]
+        shown = "" if value is None or (isinstance(value, float) and math.isnan(value)) else f" ({value:.2f})"
+        if rule["fires"] is None:
+            lines.append(f"Not evaluated — {rule['rule']}: {rule['reason']}.")
+            continue
+        evaluable += 1
+        if rule["fires"]:
+            lines.append(f"WARNING — {rule['rule']}{shown}: {rule['reading']}.")
+        else:
+            lines.append(f"No warning — not met: {rule['rule']}{shown}.")
+    for key in ("early_window", "prior_rt"):
+        if key in estimates.index and not math.isnan(estimates.loc[key, "hr"]):
+            label = analysis_label(key, result.lag_months)
+            lines.append(f"{label[0].upper()}{label[1:]}: hazard ratio {_hr(estimates.loc[key])}.")
+    if "time_updated_ps" in estimates.index and not math.isnan(estimates.loc["time_updated_ps", "hr"]):
+        lines.append(
+            "With performance status updated over time (the last ECOG assessment at each time), the "
+            f"hazard ratio of RT is {_hr(estimates.loc['time_updated_ps'])}: it adjusts for the "
+            "performance status at the time RT is decided, which the baseline model cannot."
+        )
+    fired = len(result.fired)
+    if fired:
+        lines.append(
+            f"{fired} of {evaluable} evaluable warning rule(s) fire: the hazard ratio of RT should not "
+            "be read as an effect of RT; confounding by indication at progression can explain it."
+        )
+    else:
+        lines.append(
+            f"None of the {evaluable} evaluable warning rules fires. This does not rule out confounding "
+            "by what the cohort does not record (symptoms, tumour burden, performance status at "
+            "progression where it is not recorded)."
+        )
+    return "\n".join(lines)
+
+
+def sensitivity_notes(result: RTSensitivityResult) -> str:
+    """What the sensitivity models left out or could not fit, one sentence per line."""
+    return "\n".join(result.notes)
 
 
 def literature_statement(result: LiteratureResult) -> str:

@@ -1,21 +1,66 @@
-"""Sentences of chapter 2 (resistance classes); the numbers come from :mod:`helpers.analysis.resistance`."""
+"""Sentences of chapter 2 (resistance classes); the numbers come from :mod:`helpers.analysis.resistance`.
+
+Every function that prints a count takes ``count`` (default ``str``): pass
+:func:`helpers.book.privacy.count_label` so that small counts of restricted cohorts are suppressed.
+"""
 
 from __future__ import annotations
 
-from helpers.analysis.resistance import ResistanceClasses
+from collections.abc import Callable
 
-__all__ = ["parameters_sentence", "transitions_caption"]
+from helpers.analysis.resistance import RULE_VARIANTS, ResistanceClasses
+
+__all__ = ["parameters_sentence", "rule_sensitivity_sentence", "transitions_caption"]
+
+#: The rows of the rule-sensitivity table that the sentence names.
+_BASE, *_VARIANTS = RULE_VARIANTS
+_PREVIOUS = _VARIANTS[-1]
 
 
 def parameters_sentence(classes: ResistanceClasses) -> str:
     """The parameters of the classes and, where the source limits them, how."""
+    rule = classes.rule
+    last_dose = (
+        "no limit after the last dose"
+        if rule.max_weeks_after_last_dose is None
+        else f"progression more than {rule.max_weeks_after_last_dose:g} weeks after the last dose kept apart"
+    )
+    timing = ", ".join(rule.timing_rule_regimens) or "no regimen"
     text = (
         f"benefit window {classes.benefit_months:g} months, minimum exposure "
-        f"{classes.min_exposure_weeks:g} weeks"
+        f"{classes.min_exposure_weeks:g} weeks (primary) and {rule.min_acquired_exposure_months:g} months "
+        f"(acquired), {last_dose}; {timing} classified by progression timing regardless of best response"
     )
     if classes.limitation:
         text += f" ({classes.limitation})"
     return text
+
+
+def rule_sensitivity_sentence(classes: ResistanceClasses, count: Callable[[int], str] = str) -> str:
+    """How many courses change class with the rules of the December 2026 revision, and how."""
+    table = classes.rule_sensitivity
+    if table.empty:
+        return ""
+    base, previous = table.loc[_BASE], table.loc[_PREVIOUS]
+    changed = int(previous["changed"])
+    if changed == 0:
+        return (
+            "The rules added in December 2026 (exposure for acquired resistance, the limit after the "
+            "last dose, the timing rule for ICB+chemo) change no course of this cohort."
+        )
+    parts = [
+        f"{label}: {count(int(table.loc[label, 'changed']))}"
+        for label in _VARIANTS[:-1]
+        if table.loc[label, "changed"]
+    ]
+    return (
+        f"Under the rule the book used before December 2026, {count(changed)} of {count(int(base['total']))} "
+        f"courses would be in another class (primary {count(int(previous['primary']))} instead of "
+        f"{count(int(base['primary']))}, acquired {count(int(previous['acquired']))} instead of "
+        f"{count(int(base['acquired']))}). Courses that change when each rule alone is switched off: "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 def transitions_caption(classes: ResistanceClasses, other_months: float) -> str:
