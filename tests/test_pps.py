@@ -329,8 +329,12 @@ def test_ph_table_and_sentence(small_patients):
     table = pps.ph_table(fit)
     assert table["covariate"].tolist() == ["acquired", *fit.covariates]
     assert table["term"].iloc[0] == "acquired vs primary resistance"
-    # each row is lifelines' rank-transform Schoenfeld test of that term, on the fitted data
-    direct = proportional_hazard_test(fit.model, fit.data, time_transform="rank").summary
+    # each row is lifelines' Schoenfeld test of that term on the fitted data, with time
+    # transformed to the rank of the event times (lifelines' own "rank" is the row order, which
+    # a stratified model sorts by stratum first; see helpers.stats.survival)
+    direct = proportional_hazard_test(
+        fit.model, fit.data, time_transform=lambda t, c, w: t.where(c.astype(bool)).rank(method="first")
+    ).summary
     for row in table.itertuples():
         assert row.p == pytest.approx(float(direct.loc[row.covariate, "p"]), rel=1e-12)
         assert row.statistic == pytest.approx(float(direct.loc[row.covariate, "test_statistic"]), rel=1e-12)

@@ -76,10 +76,10 @@ MIN_CELL_COUNT = 11
 PUBLISHED_TABLES = ("public_", "literature_")
 PUBLISHED_CAPTIONS = ("open published data", "literature")
 #: Columns that hold small integers that are not counts of patients, samples or events
-#: (genes of a signature, degrees of freedom, line of therapy, ...).
+#: (genes of a signature, degrees of freedom, line of therapy, cancer types pooled, ...).
 NOT_COUNTS = re.compile(
-    r"^(df|dof|degrees of freedom|line|ecog.*|fractions|row|rank|chapter|k)$"
-    r"|genes?\b|present|signature|size",
+    r"^(df|dof|degrees of freedom|line|ecog.*|fractions|row|rank|chapter|k|cancer[ _]types)$"
+    r"|genes?\b|present|signature|size|weight",
     re.IGNORECASE,
 )
 COUNT_NAME = re.compile(

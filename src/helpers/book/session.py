@@ -12,6 +12,7 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from helpers.data.cohort import Cohort
+from helpers.simulate.scenarios import SCENARIOS
 
 #: Where result tables of a chapter are published, relative to a chapter page of the book.
 RESULTS_URL_FROM_CHAPTER = "../../results"
@@ -49,10 +50,17 @@ def data_banner(cohort: Cohort) -> str:
     """An HTML note saying what data the page shows (simulated or real, and access level)."""
     name = html.escape(cohort.name)
     if cohort.simulated:
+        scenario = (cohort.meta.get("parameters") or {}).get("scenario", "default")
+        departure = ""
+        if scenario in SCENARIOS and scenario != "default":
+            departure = (
+                f" It is the scenario <b>{html.escape(scenario)}</b>, built to break an assumption of "
+                f"the analyses: {html.escape(SCENARIOS[scenario])}."
+            )
         return (
             "<div class='admonition warning'><p class='admonition-title'>Simulated data"
             "</p><p>Every number and figure on this page comes from a <b>simulated</b> "
-            f"cohort ({name}) with planted, known effects. They test the methods; they are "
+            f"cohort ({name}) with planted, known effects.{departure} They test the methods; they are "
             "not findings about patients.</p></div>"
         )
     access = html.escape(cohort.access)

@@ -16,7 +16,7 @@ from lifelines import KaplanMeierFitter
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from helpers.analysis.pps import LANDMARK_GROUPS, PPSResult
+from helpers.analysis.pps import LANDMARK_GROUPS, POOLED_RMST, PPSResult
 from helpers.errors import InputError
 from helpers.plots.survival import forest_plot, plot_km
 from helpers.units import CLASS_COLOURS
@@ -29,7 +29,12 @@ __all__ = [
     "km_grid",
     "forest_figure",
     "immortal_time_figure",
+    "shrinkage_figure",
+    "rmst_figure",
 ]
+
+#: Colours of the per-type estimate and its empirical-Bayes shrunken estimate.
+OWN_COLOUR, SHRUNKEN_COLOUR = "#222222", "#d35400"
 
 #: Months at which the number at risk is printed under the survival-after-progression curves.
 AT_RISK_MONTHS: tuple[float, ...] = (0, 6, 12, 18, 24)
@@ -219,4 +224,128 @@ def immortal_time_figure(result: PPSResult, *, count: Count | None = None) -> Fi
     )
     right.set_title(f"Landmark at {benefit_months:g} months: patients alive then")
     fig.tight_layout(w_pad=6.0)
+    return fig
+
+
+def shrinkage_figure(result: PPSResult, *, count: Count = str) -> Figure:
+    """Per-cancer-type hazard ratios beside their empirical-Bayes shrunken estimates.
+
+    One row per cancer type with an estimate (types with fewer than ``min_events_per_group``
+    deaths in a class are marked "few deaths"): its own estimate (black square) and, just
+    below, the shrunken one (orange circle), each with its 95% interval; the last row is the
+    random-effects mean. When τ² = 0 every orange point sits on the random-effects mean.
+
+    Parameters
+    ----------
+    result : helpers.analysis.pps.PPSResult
+        Its ``shrinkage`` and ``heterogeneity`` tables; ``planted_hr`` (simulated cohorts) is
+        drawn as a dotted line.
+    count : callable, default str
+        Formats the death counts of the labels (small-count suppression).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _available(result, "shrinkage_figure")
+    table = result.shrinkage[np.isfinite(result.shrinkage["shrunken_hr"])]
+    if len(table) == 0:
+        raise InputError("shrinkage_figure: no cancer type has a shrunken estimate")
+    h = result.heterogeneity.iloc[0]
+    n = len(table) + 1
+    fig, ax = plt.subplots(figsize=(8.5, 0.5 * n + 1.8))
+    y = np.arange(n)[::-1].astype(float)
+    labels = []
+    for yi, r in zip(y[:-1], table.itertuples(), strict=True):
+        deaths = int(r.deaths_acquired + r.deaths_primary)
+        labels.append(f"{r.cancer_type} ({count(deaths)} deaths{', few deaths' if r.few_deaths else ''})")
+        ax.hlines(yi + 0.15, r.ci_low, r.ci_high, color=OWN_COLOUR, linewidth=1)
+        ax.plot(r.hr, yi + 0.15, "s", color=OWN_COLOUR, markersize=5)
+        ax.hlines(yi - 0.15, r.shrunken_ci_low, r.shrunken_ci_high, color=SHRUNKEN_COLOUR, linewidth=1)
+        ax.plot(r.shrunken_hr, yi - 0.15, "o", color=SHRUNKEN_COLOUR, markersize=5)
+    labels.append("Random-effects mean")
+    ax.hlines(y[-1], h["ci_low"], h["ci_high"], color=OWN_COLOUR, linewidth=2)
+    ax.plot(h["hr_random"], y[-1], "D", color=OWN_COLOUR, markersize=6)
+    ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.8)
+    ax.axvline(h["hr_random"], color=SHRUNKEN_COLOUR, linestyle="-", linewidth=0.6, alpha=0.5)
+    ax.axhline(y[-1] + 0.5, color="#bbbbbb", linewidth=0.6)
+    ax.set_xscale("log")
+    values = np.concatenate(
+        [table[["ci_low", "ci_high", "shrunken_ci_low", "shrunken_ci_high"]].to_numpy().ravel(), [1.0]]
+    )
+    ax.set_xlim(max(values.min() / 1.15, 0.02), min(values.max() * 1.15, 50.0))
+    nice = np.array([0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0])
+    low, high = ax.get_xlim()
+    ticks = nice[(nice >= low) & (nice <= high)]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("Hazard ratio of death after progression, acquired vs primary (95% CI)")
+    handles = [
+        plt.Line2D(
+            [], [], color=OWN_COLOUR, marker="s", linestyle="-", label="own estimate of the cancer type"
+        ),
+        plt.Line2D(
+            [], [], color=SHRUNKEN_COLOUR, marker="o", linestyle="-", label=f"shrunken (τ² = {h['tau2']:.3g})"
+        ),
+    ]
+    if result.planted_hr is not None:
+        ax.axvline(result.planted_hr, color="#2471a3", linestyle=":", linewidth=1.4)
+        handles.append(
+            plt.Line2D([], [], color="#2471a3", linestyle=":", label=f"planted ({result.planted_hr:g})")
+        )
+    ax.legend(
+        handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, ncol=3, fontsize="small"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def rmst_figure(result: PPSResult, *, count: Count = str) -> Figure:
+    """Restricted-mean-survival differences (acquired − primary) per cancer type and standardised.
+
+    Parameters
+    ----------
+    result : helpers.analysis.pps.PPSResult
+        Its ``rmst`` table and ``rmst_months``; ``planted_rmst`` (simulated cohorts) is drawn
+        as a dotted line.
+    count : callable, default str
+        Formats the patient counts of the labels (small-count suppression).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _available(result, "rmst_figure")
+    table = result.rmst[
+        result.rmst["status"].str.startswith("estimated") | (result.rmst["set"] == POOLED_RMST)
+    ]
+    table = table[np.isfinite(table["difference"])]
+    fig, ax = plt.subplots(figsize=(9.5, 0.42 * len(table) + 1.9))
+    y = np.arange(len(table))[::-1]
+    pooled = (table["set"] == POOLED_RMST).to_numpy()
+    ax.hlines(y, table["ci_low"], table["ci_high"], color="black", linewidth=1)
+    ax.plot(table["difference"][~pooled], y[~pooled], "s", color="black", markersize=5, linestyle="none")
+    ax.plot(table["difference"][pooled], y[pooled], "D", color="black", markersize=7, linestyle="none")
+    ax.axvline(0.0, color="grey", linestyle="--", linewidth=0.8)
+    ax.axhline(0.5, color="#bbbbbb", linewidth=0.6)
+    labels = [
+        f"{r.set} ({count(int(r.n_acquired))} acquired, {count(int(r.n_primary))} primary)"
+        for r in table.itertuples()
+    ]
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(
+        f"Restricted mean survival up to {result.rmst_months:g} months after progression:\n"
+        "acquired − primary (months, 95% CI)"
+    )
+    if result.planted_rmst is not None:
+        ax.axvline(
+            result.planted_rmst,
+            color="#2471a3",
+            linestyle=":",
+            linewidth=1.4,
+            label=f"difference planted in the simulation ({result.planted_rmst:.2f} months)",
+        )
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False)
+    fig.tight_layout()
     return fig

@@ -170,7 +170,7 @@ RT_HR = 0.75
 #: TCGA PanCancer Atlas and MSK-IMPACT frequencies are of this order). After acquired resistance:
 #: paired series are small (Zaretsky et al., N Engl J Med 2016;375:819-829: JAK1/JAK2 or B2M LoF
 #: in 3 of 4 melanomas; Gettinger et al., Cancer Discov 2017;7:1420-1435: B2M loss in NSCLC), so
-#: the planted post-acquired prevalences are 5-8 times the baseline (odds ratios about 4-9), not
+#: the planted post-acquired prevalences are 5-8 times the baseline (odds ratios about 7-9), not
 #: the 30-60-fold of generator 1.0. B2M in NSCLC, the best-documented mechanism, is planted
 #: largest (18 %, odds ratio about 14) so that the default cohort holds one effect it can detect:
 #: a choice, not a published estimate. The power of each with the book's method is recorded in

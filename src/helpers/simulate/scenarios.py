@@ -34,7 +34,7 @@ into the :class:`Scenario` whose fields the generators read.
 
 ``rt_confounded_ps``
     The same cohort, but the factor is recorded: a ``performance_status`` table with an ECOG
-    assessment at baseline (day 0) and at progression (and a few in between), so that a model
+    assessment at baseline (day 0) and at progression, so that a model
     with time-updated performance status can remove the confounding.
 
 ``heterogeneous``

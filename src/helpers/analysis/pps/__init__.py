@@ -22,13 +22,33 @@ landmark analysis at ``benefit_months`` whose groups use only what is known then
 its figures are in :mod:`helpers.plots.pps` and its sentences in :mod:`helpers.book.sentences.pps`.
 Times are in months (days / 30.4375) throughout.
 
+Whether the difference is the same in every cancer type is tested, not assumed: a class ×
+cancer-type interaction test, Cochran's Q and I² over the per-type hazard ratios, per-type
+estimates beside empirical-Bayes shrunken ones, a log-rank test stratified as the model is, and
+the restricted-mean-survival-time difference standardised over cancer types, which needs no
+proportional hazards.
+
 Modules: :mod:`~helpers.analysis.pps.sets` (who is analysed), :mod:`~helpers.analysis.pps.models`
-(the models and tables) and :mod:`~helpers.analysis.pps.chapter` (the whole chapter as one call);
+(the models and tables), :mod:`~helpers.analysis.pps.heterogeneity` (the same in every cancer
+type? and the RMST) and :mod:`~helpers.analysis.pps.chapter` (the whole chapter as one call);
 this package re-exports their public names, so ``from helpers.analysis import pps`` is all a
 caller needs.
 """
 
-from helpers.analysis.pps.chapter import PPSResult, planted_pps_hr, survival_after_progression
+from helpers.analysis.pps.chapter import (
+    PPSResult,
+    planted_pps_hr,
+    planted_pps_rmst,
+    survival_after_progression,
+)
+from helpers.analysis.pps.heterogeneity import (
+    POOLED_RMST,
+    complete_case_table,
+    heterogeneity_table,
+    interaction_table,
+    rmst_table,
+    shrinkage_table,
+)
 from helpers.analysis.pps.models import (
     AdjustedCox,
     fit_adjusted_cox,
@@ -86,4 +106,11 @@ __all__ = [
     "naive_response_os_set",
     "immortal_time_table",
     "planted_pps_hr",
+    "planted_pps_rmst",
+    "POOLED_RMST",
+    "complete_case_table",
+    "interaction_table",
+    "heterogeneity_table",
+    "shrinkage_table",
+    "rmst_table",
 ]

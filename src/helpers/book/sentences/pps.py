@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from helpers.analysis.pps import (
     COVARIATE_LABELS,
     COVARIATE_SHORT,
     LANDMARK_GROUPS,
+    POOLED_RMST,
     AdjustedCox,
     PPSResult,
 )
@@ -30,6 +32,12 @@ __all__ = [
     "ph_sentence",
     "landmark_sentence",
     "immortal_time_sentence",
+    "logrank_sentence",
+    "interaction_sentence",
+    "heterogeneity_sentence",
+    "shrinkage_sentence",
+    "heterogeneity_text",
+    "rmst_sentence",
 ]
 
 _NO_PROGRESSION, _PROGRESSED = LANDMARK_GROUPS
@@ -37,6 +45,11 @@ _NO_PROGRESSION, _PROGRESSED = LANDMARK_GROUPS
 
 def _hr_text(row: Mapping[str, Any]) -> str:
     return f"{row['hr']:.2f} (95% CI {row['ci_low']:.2f}–{row['ci_high']:.2f})"
+
+
+def _p_text(p: float) -> str:
+    """A p-value as journals print it."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
 
 
 def parameters_sentence(result: PPSResult) -> str:
@@ -194,5 +207,129 @@ def immortal_time_sentence(table: pd.DataFrame) -> str:
             ", close to the landmark estimate; the two compare different groups (the "
             "landmark's no-progression group also holds patients who never progress), so "
             "the similarity does not make the naive number valid."
+        )
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# the same in every cancer type?
+# --------------------------------------------------------------------------------------------
+
+
+def logrank_sentence(table: pd.DataFrame) -> str:
+    """The pooled log-rank tests of ``logrank_table``: unstratified and stratified by cancer type."""
+    rows = table.set_index("set")
+    pooled = rows.iloc[0]
+    stratified = rows.loc["all cancer types (stratified by cancer type)"]
+    if not np.isfinite(stratified["chi2"]):
+        return "The log-rank tests could not be computed (a class has no deaths)."
+    return (
+        f"All cancer types together, the log-rank test gives χ² = {pooled['chi2']:.1f} "
+        f"({_p_text(pooled['p'])}) unstratified and χ² = {stratified['chi2']:.1f} "
+        f"({_p_text(stratified['p'])}) stratified by cancer type, as the model is; the stratified "
+        "test compares the classes only within each cancer type, so the different class mix of "
+        "the cancer types does not enter it."
+    )
+
+
+def interaction_sentence(table: pd.DataFrame, alpha: float = 0.05) -> str:
+    """What the class × cancer-type interaction test (``interaction_table``) shows."""
+    row = table.iloc[0]
+    if not np.isfinite(row["chi2"]):
+        return "The class × cancer-type interaction is " + row["test"] + "."
+    text = (
+        f"Class × cancer-type interaction (likelihood-ratio test over {int(row['cancer_types'])} "
+        f"cancer types): χ² = {row['chi2']:.1f} on {int(row['df'])} degrees of freedom, "
+        f"{_p_text(row['p'])}: "
+    )
+    if row["p"] < alpha:
+        return text + (
+            "the hazard ratio of acquired vs primary resistance differs between cancer types, "
+            "so the pooled hazard ratio is an average that need not hold in any one type."
+        )
+    return text + (
+        "no evidence that the hazard ratio differs between cancer types (which does not show "
+        "that it is the same in each: the test has little power for small types)."
+    )
+
+
+def heterogeneity_sentence(table: pd.DataFrame) -> str:
+    """Cochran's Q, I² and τ² of ``heterogeneity_table`` as one sentence."""
+    row = table.iloc[0]
+    if not np.isfinite(row["q"]):
+        return "Fewer than two cancer types have their own estimate, so heterogeneity is not assessed."
+    return (
+        f"Over the {int(row['cancer_types'])} per-type hazard ratios: Cochran's Q = {row['q']:.1f} "
+        f"on {int(row['df'])} degrees of freedom ({_p_text(row['p'])}), I² = {row['i2_percent']:.0f}% "
+        f"(the share of the spread beyond what chance would give), between-type variance "
+        f"τ² = {row['tau2']:.3g} on the log hazard-ratio scale; random-effects mean HR "
+        f"{_hr_text({'hr': row['hr_random'], 'ci_low': row['ci_low'], 'ci_high': row['ci_high']})}."
+    )
+
+
+def shrinkage_sentence(table: pd.DataFrame, heterogeneity: pd.DataFrame) -> str:
+    """What the empirical-Bayes estimates of ``shrinkage_table`` show, including the τ² = 0 case."""
+    h = heterogeneity.iloc[0]
+    shrunk = table[np.isfinite(table["shrunken_hr"])]
+    if len(shrunk) == 0 or not np.isfinite(h["tau2"]):
+        return "No shrunken estimates: fewer than two cancer types have their own estimate."
+    if h["tau2"] == 0:
+        text = (
+            "The between-type variance is estimated as 0, so every shrunken estimate equals the "
+            f"random-effects (here also fixed-effect) mean, HR {h['hr_random']:.2f}: the data give "
+            "no reason to believe that any cancer type differs from the pooled value, and the "
+            "spread of the per-type estimates is what chance alone would give."
+        )
+    else:
+        text = (
+            f"Each shrunken estimate keeps the weight τ²/(τ² + se²) on its own cancer type's "
+            f"estimate and gives the rest to the random-effects mean (HR {h['hr_random']:.2f}); "
+            "types with few deaths, whose own estimates are noisy, move most."
+        )
+    few = shrunk[shrunk["few_deaths"]]
+    if len(few):
+        parts = [f"{r.cancer_type} {r.hr:.2f} → {r.shrunken_hr:.2f}" for r in few.itertuples()]
+        text += " Types with few deaths (own HR → shrunken HR): " + "; ".join(parts) + "."
+    return text
+
+
+def heterogeneity_text(result: PPSResult) -> str:
+    """The interaction test, the heterogeneity statistics and the shrinkage, one sentence per line."""
+    return "\n".join(
+        [
+            interaction_sentence(result.interaction),
+            heterogeneity_sentence(result.heterogeneity),
+            shrinkage_sentence(result.shrinkage, result.heterogeneity),
+        ]
+    )
+
+
+def rmst_sentence(result: PPSResult) -> str:
+    """The standardised RMST difference (``rmst_table``) and, in a simulation, whether it covers the truth."""
+    table = result.rmst
+    row = table.set_index("set").loc[POOLED_RMST]
+    months = result.rmst_months
+    text = (
+        f"In the first {months:g} months after progression, patients with acquired resistance "
+        f"lived on average {row['difference']:.2f} months (95% CI {row['ci_low']:.2f} to "
+        f"{row['ci_high']:.2f}) {'longer' if row['difference'] >= 0 else 'shorter'} than patients "
+        f"with primary resistance ({row['rmst_acquired']:.1f} vs {row['rmst_primary']:.1f} months), "
+        "comparing the classes within each cancer type and averaging over the cohort's mix of "
+        "cancer types."
+    )
+    left_out = table[(table["set"] != POOLED_RMST) & (table["status"] != "estimated")]
+    if len(left_out):
+        text += (
+            " Left out: "
+            + ", ".join(
+                f"{r.set} ({r.status.removeprefix('not estimated: ')})" for r in left_out.itertuples()
+            )
+            + "."
+        )
+    if result.planted_rmst is not None:
+        covered = row["ci_low"] <= result.planted_rmst <= row["ci_high"]
+        text += (
+            f"\nSimulated cohort: the planted difference is {result.planted_rmst:.2f} months; the "
+            f"confidence interval {'covers' if covered else 'does NOT cover'} it."
         )
     return text
