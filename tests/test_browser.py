@@ -118,6 +118,12 @@ def test_every_page_loads_with_figures_and_no_console_errors(served_book, browse
             )
             assert images, f"{page} shows no figure"
             assert all(ok and width > 0 for ok, width in images), f"{page}: broken image"
+            # the page reads as prose with results: no code source is visible on first load
+            visible_code = browser.execute_script(
+                "return Array.from(document.querySelectorAll('.cell_input'))"
+                ".filter(e => !e.closest('details:not([open])') && e.offsetParent !== null).length;"
+            )
+            assert visible_code == 0, f"{page}: {visible_code} code cells shown unfolded"
         browser.get(base + page)
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, f"{page}: console errors {errors}"

@@ -275,7 +275,7 @@ def execute_notebooks(
                     f"The executed copy with the full traceback is {out}. "
                     "The previously built book is unchanged."
                 ) from None
-            _fold_injected_parameters(out)
+            _fold_code_cells(out)
             timings[stem] = time.perf_counter() - t0
             log(f"    {timings[stem]:.1f} s")
     finally:
@@ -283,16 +283,19 @@ def execute_notebooks(
     return timings
 
 
-def _fold_injected_parameters(executed: Path) -> None:
-    """Fold papermill's injected-parameters cell in the book (a reader can unfold it).
+def _fold_code_cells(executed: Path) -> None:
+    """Fold the source of every code cell in the book (a reader can unfold it with its toggle).
 
-    It holds machine-specific paths (the cohort folder, the staging folder), which are
-    noise on the page; the values of the run stay one click away.
+    The page is read as prose with results: the code is one click away, not in the way. The
+    injected-parameters cell (machine-specific paths: the cohort folder, the staging folder) is
+    folded like the others. A cell tagged ``remove-cell`` or ``remove-input`` keeps its tag.
     """
     nb = nbformat.read(str(executed), as_version=4)
     for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
         tags = cell.metadata.setdefault("tags", [])
-        if "injected-parameters" in tags and "hide-input" not in tags:
+        if not {"remove-cell", "remove-input", "hide-input"} & set(tags):
             tags.append("hide-input")
     nbformat.write(nb, str(executed))
 
