@@ -65,6 +65,21 @@ def test_publish_table_writes_the_suppressed_table(chapter_state, tmp_path, caps
     assert pd.read_csv(tmp_path / "counts.csv")["n"].tolist() == [4, 40]
 
 
+def test_published_tables_scroll_sideways_and_long_ones_are_folded(chapter_state, tmp_path, monkeypatch):
+    _use(chapter_state, simulated=True, access="open", results_dir=tmp_path)
+    shown: list[str] = []
+    monkeypatch.setattr(tables, "display", lambda obj: shown.append(obj.data))
+    short = pd.DataFrame({"gene": ["A", "B"], "q": [0.01, 0.5]})
+    tables.publish_table(short, "short", caption="Short table", index=False)
+    long = pd.DataFrame({"gene": [f"G{i}" for i in range(tables.MAX_UNFOLDED_ROWS + 1)], "q": 0.5})
+    tables.publish_table(long, "long", caption="Long table", index=False)
+    assert shown[0].startswith("<div class='result-table' style='overflow-x: auto;")
+    assert "<details" not in shown[0]
+    assert shown[1].startswith("<details class='result-table-fold'><summary>Long table: 26 rows")
+    assert "overflow-x: auto" in shown[1] and shown[1].count("<tr") == len(long) + 1
+    assert len(pd.read_csv(tmp_path / "long.csv")) == len(long)  # the CSV holds every row
+
+
 @pytest.mark.parametrize(("simulated", "marked"), [(True, 1), (False, 0)])
 def test_figures_are_marked_simulated_in_one_place(chapter_state, simulated, marked):
     _use(chapter_state, simulated=simulated, access="open")

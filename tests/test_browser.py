@@ -124,6 +124,20 @@ def test_every_page_loads_with_figures_and_no_console_errors(served_book, browse
                 ".filter(e => !e.closest('details:not([open])') && e.offsetParent !== null).length;"
             )
             assert visible_code == 0, f"{page}: {visible_code} code cells shown unfolded"
+        # a table wider than the text sits in a box that scrolls sideways, never cut at the edge
+        cut = browser.execute_script(
+            "const main = document.querySelector('main') || document.body;"
+            "return Array.from(main.querySelectorAll('table')).filter(t => {"
+            "  let box = t.parentElement;"
+            "  while (box && box !== main) {"
+            "    const o = getComputedStyle(box).overflowX;"
+            "    if (o === 'auto' || o === 'scroll') return false;"
+            "    box = box.parentElement;"
+            "  }"
+            "  return t.getBoundingClientRect().width > main.getBoundingClientRect().width + 1;"
+            "}).length;"
+        )
+        assert cut == 0, f"{page}: {cut} tables wider than the page without a scroll box"
         browser.get(base + page)
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, f"{page}: console errors {errors}"

@@ -246,3 +246,35 @@ def test_kernels_run_quietly_over_local_sockets(tmp_path: Path, capfd: pytest.Ca
     )
     assert nbformat.read(str(tmp_path / "b.ipynb"), as_version=4).cells[0].outputs[0]["text"] == "42\n"
     assert "without encryption" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("stem", ["01_cohort_overview", "02_resistance_classes", "06_radiotherapy_salvage"])
+def test_a_notebook_run_alone_stops_in_its_first_cell_on_a_bad_parameter(stem, tmp_path):
+    """papermill without the pipeline: the chapter's first code cell checks the parameters and
+    stops with the pipeline's message, before the cohort is opened or anything is written."""
+    out, results = tmp_path / "out.ipynb", tmp_path / "results"
+    with pytest.raises(papermill.PapermillExecutionError) as failed:
+        papermill.execute_notebook(
+            str(pipeline.REPO / "notebooks" / f"{stem}.ipynb"),
+            str(out),
+            parameters={
+                "cohort": str(tmp_path / "no_such_cohort"),
+                "results_dir": str(results),
+                "benefit_months": -3.0,
+                "min_cell_count": 0,
+            },
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(pipeline.REPO),
+        )
+    assert failed.value.ename == "ParameterError"
+    message = failed.value.evalue
+    assert message.startswith("2 bad parameters")
+    assert "benefit_months = -3.0" in message and "min_cell_count = 0" in message
+    executed = nbformat.read(str(out), as_version=4)
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    failing = [
+        i for i, c in enumerate(code) if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+    ]
+    assert failing == [2]  # injected parameters, parameters, then the first cell of the chapter
+    assert not results.exists()

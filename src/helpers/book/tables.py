@@ -18,6 +18,9 @@ from IPython.display import HTML, display
 from helpers.book.privacy import protect
 from helpers.book.session import RESULTS_URL_FROM_CHAPTER, _state
 
+#: Tables with more rows than this are folded behind a one-line summary (the CSV has them all).
+MAX_UNFOLDED_ROWS = 25
+
 
 def publish_table(
     table: pd.DataFrame,
@@ -32,7 +35,10 @@ def publish_table(
     """Show a result table and write it as ``<results_dir>/<name>.csv`` for download.
 
     Returns nothing (so that a table at the end of a cell is not shown twice); the shown
-    and written table is the input after small-count suppression (:func:`protect`).
+    and written table is the input after small-count suppression (:func:`protect`). On the
+    page the table scrolls sideways inside its own box when it is wider than the text, and a
+    table of more than :data:`MAX_UNFOLDED_ROWS` rows is folded behind a summary line that
+    says how many rows it holds.
     """
     safe = protect(table, count_columns)
     results_dir = _state["results_dir"]
@@ -53,7 +59,16 @@ def publish_table(
             styler = styler.set_caption(caption)
         if not index:
             styler = styler.hide(axis="index")
-        display(HTML(styler.to_html()))
+        display(HTML(_table_box(styler.to_html(), caption or name, len(safe))))
+
+
+def _table_box(table_html: str, title: str, n_rows: int) -> str:
+    """The table in a box that scrolls sideways; folded behind a summary when it is long."""
+    box = f"<div class='result-table' style='overflow-x: auto; max-width: 100%;'>{table_html}</div>"
+    if n_rows <= MAX_UNFOLDED_ROWS:
+        return box
+    summary = f"{html.escape(title)}: {n_rows:,} rows (click to show; the CSV below has them all)"
+    return f"<details class='result-table-fold'><summary>{summary}</summary>{box}</details>"
 
 
 def downloads() -> None:
