@@ -106,3 +106,147 @@ def phenotype_figure(
     fig.suptitle("IMvigor210: signature scores by CD8 immune phenotype (real patients)", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+#: How a drug class reads on the page.
+_DRUG_CLASS = {
+    "PD-1": "anti-PD-1",
+    "PD-L1": "anti-PD-L1",
+    "PD-1/PD-L1": "anti-PD-(L)1",
+    "CTLA-4": "anti-CTLA-4",
+}
+#: Colours of a cohort's square and of the pooled diamonds.
+COHORT_COLOUR, POOLED_COLOUR, SENSITIVITY_COLOUR = "#333333", "#0072B2", "#D55E00"
+
+
+def _cohort_label(row: pd.Series) -> str:
+    """``Riaz 2017`` over ``melanoma, nivolumab (anti-PD-1)``: cohort, cancer type and ICB agent."""
+    drug = _DRUG_CLASS.get(str(row["drug_class"]), str(row["drug_class"]))
+    agent = str(row["agent"])
+    agent = (
+        f"{agent.lower()} ({drug})" if "," not in agent else f"{drug} ({agent.split(' ')[0].lower()} mostly)"
+    )
+    cancer = str(row["cancer_type"])
+    cancer = "ccRCC" if cancer.lower().startswith("clear cell renal") else cancer.lower()
+    return f"{row['cohort']}\n{cancer}, {agent}"
+
+
+def _diamond(ax: plt.Axes, y: float, estimate: float, low: float, high: float, colour: str) -> None:
+    """A pooled estimate: a diamond from the lower to the upper limit."""
+    xs = [low, estimate, high, estimate, low]
+    ys = [y, y + 0.28, y, y - 0.28, y]
+    ax.fill(xs, ys, color=colour, zorder=3)
+
+
+def biomarker_forest_figure(
+    estimates: pd.DataFrame, pooled: pd.DataFrame, signature: str, title: str = ""
+) -> plt.Figure:
+    """Forest plot of one signature: odds ratio of response and hazard ratio of death per SD.
+
+    Parameters
+    ----------
+    estimates
+        :attr:`~helpers.analysis.validation.BiomarkerMeta.estimates` (one row per cohort,
+        outcome and signature, with ``cancer_type``, ``agent`` and ``drug_class``).
+    pooled
+        :attr:`~helpers.analysis.validation.BiomarkerMeta.pooled`: the random-effects pools
+        of all cohorts and of the melanoma anti-PD-1 cohorts (diamonds, Hartung–Knapp 95% CI).
+    signature
+        The signature to draw.
+    title
+        The figure's title (default: the signature's name).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels sharing the cohort rows: response (left) and overall survival (right), each
+        row labelled with its patients and events.
+    """
+    est = estimates[estimates["signature"] == signature] if len(estimates) else estimates
+    if est is None or len(est) == 0:
+        return _nothing_to_show(f"No public cohort has an estimate for {signature}.")
+    cohorts = est.drop_duplicates("cohort")
+    labels = [_cohort_label(r) for _, r in cohorts.iterrows()]
+    analyses = [
+        ("all cohorts", "Pooled, all cohorts", POOLED_COLOUR),
+        ("melanoma anti-PD-1", "Pooled, melanoma anti-PD-1", SENSITIVITY_COLOUR),
+    ]
+    n_rows = len(cohorts) + len(analyses)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.55 * n_rows + 1.6), sharey=True)
+    y_cohort = {c: n_rows - 1 - i for i, c in enumerate(cohorts["cohort"])}
+    y_pool = {a: len(analyses) - 1 - i for i, (a, _, _) in enumerate(analyses)}
+    for ax, (outcome, xlabel, events) in zip(
+        axes,
+        [
+            ("response", "odds ratio of response per SD (95% CI)", "responders"),
+            ("overall survival", "hazard ratio of death per SD (95% CI)", "deaths"),
+        ],
+        strict=True,
+    ):
+        rows = est[(est["outcome"] == outcome) & np.isfinite(est["effect"])]
+        for _, r in rows.iterrows():
+            y = y_cohort[r["cohort"]]
+            ax.hlines(y, r["effect_low"], r["effect_high"], color=COHORT_COLOUR, linewidth=1)
+            ax.plot(r["effect"], y, "s", color=COHORT_COLOUR, markersize=5)
+            ax.annotate(
+                f"{int(r['n'])} pts, {int(r['events'])} {events}",
+                (1.0, y),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                color="#555555",
+            )
+        for analysis, _, colour in analyses:
+            p = pooled[
+                (pooled["signature"] == signature)
+                & (pooled["outcome"] == outcome)
+                & (pooled["analysis"] == analysis)
+            ]
+            if len(p) == 0 or not np.isfinite(float(p["effect"].iat[0])):
+                continue
+            p = p.iloc[0]
+            _diamond(
+                ax,
+                y_pool[analysis],
+                float(p["effect"]),
+                float(p["effect_low"]),
+                float(p["effect_high"]),
+                colour,
+            )
+            ax.annotate(
+                f"k={int(p['k'])}, I²={p['i2']:.0f}%",
+                (1.0, y_pool[analysis]),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                color=colour,
+            )
+        ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.8)
+        ax.axhline(len(analyses) - 0.5, color="#cccccc", linewidth=0.6)
+        ax.set_xscale("log")
+        values = pd.concat(
+            [
+                rows[["effect_low", "effect_high"]].stack(),
+                pooled.loc[pooled["signature"] == signature, ["effect_low", "effect_high"]].stack(),
+            ]
+        )
+        values = values[np.isfinite(values.astype(float))].astype(float)
+        low, high = min(float(values.min()), 0.8), max(float(values.max()), 1.25)
+        ax.set_xlim(low / 1.15, high * 1.15)
+        nice = np.array([0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0])
+        ticks = nice[(nice >= low / 1.15) & (nice <= high * 1.15)]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel(xlabel)
+        ax.set_title(outcome.capitalize(), fontsize=10)
+    axes[0].set_yticks(
+        [*y_cohort.values(), *y_pool.values()], [*labels, *(name for _, name, _ in analyses)], fontsize=8
+    )
+    axes[0].set_ylim(-0.7, n_rows - 0.3)
+    fig.suptitle(title or signature, fontsize=11)
+    fig.tight_layout()
+    return fig

@@ -6,6 +6,10 @@
   conformance fixture in ``../shared/reference/meta_reference.json``.
 - :func:`freeman_tukey`, :func:`inverse_freeman_tukey`: metafor's ``transf.pft`` and
   ``transf.ipft`` (the latter including its edge handling).
+- :func:`random_effects_hk`: DerSimonian–Laird random-effects pooling of given estimates (log
+  odds or hazard ratios) with Hartung–Knapp intervals, as metafor's ``rma(yi, vi, method="DL",
+  test="knha")``; pooled by :func:`statsmodels.stats.meta_analysis.combine_effects`, conformance
+  fixture in ``../shared/reference/meta_knha_reference.json``.
 
 Why hand-written: no maintained Python package reproduces metafor's conventions together
 (``escalc``'s 0.5 correction only for studies with zero events or zero non-events, the DL τ²
@@ -26,10 +30,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.meta_analysis import combine_effects
 
 from helpers.errors import InputError, Violation, check, raise_violations
+from helpers.stats.heterogeneity import heterogeneity
 
-__all__ = ["ProportionMetaResult", "freeman_tukey", "inverse_freeman_tukey", "meta_proportions"]
+__all__ = [
+    "ProportionMetaResult",
+    "RandomEffectsHK",
+    "freeman_tukey",
+    "inverse_freeman_tukey",
+    "meta_proportions",
+    "random_effects_hk",
+]
 
 ArrayLike = float | int | np.ndarray | pd.Series | list | tuple
 
@@ -402,4 +415,140 @@ def meta_proportions(
         study_ci_low=np.asarray(study_low, dtype=float),
         study_ci_high=np.asarray(study_high, dtype=float),
         labels=labels,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# random-effects pooling of given estimates with Hartung-Knapp intervals
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RandomEffectsHK:
+    """Result of :func:`random_effects_hk` (DerSimonian–Laird τ², Hartung–Knapp inference).
+
+    Attributes
+    ----------
+    k : int
+        Number of estimates pooled.
+    estimate : float
+        Random-effects mean (weights ``1 / (se² + τ²)``).
+    se : float
+        Hartung–Knapp standard error of the mean (the Wald one times ``sqrt(hk_factor)``).
+    ci_low, ci_high : float
+        ``estimate ± t(1 − alpha/2, k − 1) · se``.
+    t, p : float
+        ``estimate / se`` and its two-sided p-value from the t distribution with ``k − 1`` df.
+    wald_se : float
+        The usual (normal-theory) standard error ``sqrt(1 / sum w*)``, for comparison.
+    hk_factor : float
+        Hartung–Knapp scaling factor ``sum w* (y − estimate)² / (k − 1)``, applied untruncated
+        (it may be below 1, which narrows the interval).
+    tau2 : float
+        DerSimonian–Laird between-estimate variance, truncated at 0.
+    i2 : float
+        I² in percent (metafor's ``100 τ² / (τ² + s²)``, equal to ``100 max(0, (Q − df)/Q)``
+        for the DL estimator).
+    q, df, p_q : float, int, float
+        Cochran's Q, ``k − 1`` and the chi-square upper tail.
+    weights : numpy.ndarray
+        Random-effects weights in percent (sum 100), input order.
+    alpha : float
+        1 − confidence level.
+    """
+
+    k: int
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    t: float
+    p: float
+    wald_se: float
+    hk_factor: float
+    tau2: float
+    i2: float
+    q: float
+    df: int
+    p_q: float
+    weights: np.ndarray
+    alpha: float
+
+
+def random_effects_hk(
+    estimates: ArrayLike, standard_errors: ArrayLike, alpha: float = 0.05
+) -> RandomEffectsHK:
+    """DerSimonian–Laird random-effects mean of ``k ≥ 2`` estimates with a Hartung–Knapp interval.
+
+    Reproduces R metafor 3.8-1 ``rma(yi, vi, method="DL", test="knha")``: the DL moment
+    estimate of τ² truncated at 0 (DerSimonian & Laird 1986), the random-effects mean, and the
+    Hartung–Knapp (2001) variance ``sum w* (y − mu)² / ((k − 1) sum w*)`` with a t interval and
+    test on ``k − 1`` degrees of freedom. The scaling factor is **not** truncated at 1 (metafor's
+    ``test="knha"`` does not truncate either; its ``"adhoc"`` variant would), so with little
+    heterogeneity the interval can be narrower than the Wald one.
+
+    The pooling is :func:`statsmodels.stats.meta_analysis.combine_effects`: ``method_re="dl"``
+    (``"chi2"`` is its alias for the same DerSimonian–Laird estimator) with ``use_t=True``; its
+    "random effect wls" row (``sd_eff_w_re_hksj``, ``conf_int()[3]``) is the Hartung–Knapp(–
+    Sidik–Jonkman) standard error and t interval. statsmodels does not truncate τ² at 0: when
+    Q < k − 1 its τ² is negative, and the truncated model (τ² = 0) is then its fixed-effect
+    model, whose "fixed effect wls" row is the Hartung–Knapp result with τ² = 0; that row is
+    taken instead. Q, I² and the truncated τ² come from
+    :func:`helpers.stats.heterogeneity.heterogeneity`. The p-value (absent from statsmodels'
+    summary) is the t tail of ``estimate / se``.
+
+    Parameters
+    ----------
+    estimates : array-like
+        Estimates on a scale where they are roughly normal (log odds ratios, log hazard ratios).
+    standard_errors : array-like
+        Their standard errors (positive, finite).
+    alpha : float, default 0.05
+        1 − confidence level.
+
+    Returns
+    -------
+    RandomEffectsHK
+
+    Raises
+    ------
+    InputError
+        Fewer than two estimates, a non-finite estimate, a non-positive standard error or an
+        ``alpha`` outside (0, 1).
+    """
+    where = "random_effects_hk"
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+        raise InputError(f"{where}: alpha must lie strictly between 0 and 1, got {alpha!r}")
+    het = heterogeneity(estimates, standard_errors, alpha=alpha)  # checks the input, k >= 2
+    y = np.asarray(estimates, dtype=float).ravel()
+    se = np.asarray(standard_errors, dtype=float).ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):  # untruncated τ² < 0 can give sqrt(< 0)
+        res = combine_effects(y, se**2, method_re="dl", use_t=True, alpha=alpha)
+        intervals = res.conf_int(alpha)  # t quantile on k - 1 df, since use_t=True
+    df = het.df
+    if float(res.tau2) >= 0:
+        mean, hk_se, ci = float(res.mean_effect_re), float(res.sd_eff_w_re_hksj), intervals[3]
+        w = np.asarray(res.weights_re, dtype=float)
+    else:  # τ² truncated at 0: the random-effects model is the fixed-effect one
+        mean, hk_se, ci = float(res.mean_effect_fe), float(res.sd_eff_w_fe_hksj), intervals[2]
+        w = np.asarray(res.weights_fe, dtype=float)
+    wald_se = float(np.sqrt(1.0 / w.sum()))
+    t_stat = mean / hk_se if hk_se > 0 else float("nan")
+    return RandomEffectsHK(
+        k=het.k,
+        estimate=mean,
+        se=hk_se,
+        ci_low=float(ci[0]),
+        ci_high=float(ci[1]),
+        t=float(t_stat),
+        p=float(2 * stats.t.sf(abs(t_stat), df)) if np.isfinite(t_stat) else float("nan"),
+        wald_se=wald_se,
+        hk_factor=float((hk_se / wald_se) ** 2),
+        tau2=het.tau2,
+        i2=100.0 * het.i2,
+        q=het.q,
+        df=df,
+        p_q=het.p,
+        weights=100.0 * w / w.sum(),
+        alpha=float(alpha),
     )

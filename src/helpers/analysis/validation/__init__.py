@@ -13,7 +13,11 @@ The modules:
 * :mod:`~helpers.analysis.validation.facts`: :data:`FACTS` and their check (:func:`check_facts`);
 * :mod:`~helpers.analysis.validation.chapters`: the other chapters on the public cohorts
   (``public_*`` functions, one result each) and :func:`chapter_support`, which says what any
-  cohort supports.
+  cohort supports;
+* :mod:`~helpers.analysis.validation.biomarkers`: the pooled biomarker analysis
+  (:func:`biomarker_meta`): each ICB signature's association with response and overall
+  survival per cohort with pre-treatment RNA, pooled by random effects (DerSimonian–Laird,
+  Hartung–Knapp) over cohorts that share no patients.
 
 The chapter's figures are in :mod:`helpers.plots.validation` and its sentences and banner in
 :mod:`helpers.book.sentences.validation`.
@@ -31,6 +35,14 @@ Two conventions matter:
   :data:`MSK_SUBCOHORTS_LEFT_OUT`).
 """
 
+from helpers.analysis.validation.biomarkers import (
+    BIOMARKER_COHORTS,
+    HEADLINE_SIGNATURES,
+    OVERLAP_SETS,
+    BiomarkerMeta,
+    biomarker_meta,
+    check_no_overlap,
+)
 from helpers.analysis.validation.chapters import (
     ACQUIRED_LOF_GENES,
     CHAPTER_MODULES,
@@ -92,6 +104,12 @@ from helpers.analysis.validation.public import (
 
 __all__ = [
     "ACQUIRED_LOF_GENES",
+    "BIOMARKER_COHORTS",
+    "HEADLINE_SIGNATURES",
+    "OVERLAP_SETS",
+    "BiomarkerMeta",
+    "biomarker_meta",
+    "check_no_overlap",
     "CHAPTERS",
     "CHAPTER_MODULES",
     "DEFAULT_PUBLIC_DIR",
