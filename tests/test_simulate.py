@@ -27,6 +27,7 @@ from helpers.errors import ParameterError
 from helpers.simulate import (
     CANCER_TYPES,
     PLANTED_LOF,
+    SCENARIOS,
     load_signature_sets,
     params,
     save_simulated,
@@ -588,3 +589,45 @@ def test_rt_is_confounded_by_ecog(default_cohort, default_truth) -> None:
     surv = progressors[["pps_days", "pps_event", "ecog"]].astype(float)
     hr = CoxPHFitter().fit(surv, "pps_days", "pps_event").hazard_ratios_["ecog"]
     assert 1.4 < hr < 1.9
+
+
+# ----------------------------------------------------------------------------- scenarios
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_every_scenario_makes_a_valid_cohort_with_its_truths(scenario) -> None:
+    """Each scenario's cohort validates (simulate_cohort validates it) and records what it
+    planted; the tables a scenario adds appear in it only."""
+    cohort, truth = simulate_cohort(n_patients=300, seed=2, scenario=scenario)
+    assert truth["scenario"] == scenario and truth["scenario_description"] == SCENARIOS[scenario]
+    assert cohort.meta["parameters"]["scenario"] == scenario
+    rmst = truth["pps_rmst"]
+    assert rmst["rmst_months"] == 12.0 and set(rmst["weights"]) <= set(CANCER_TYPES)
+    assert cohort.has("performance_status") == (scenario == "rt_confounded_ps")
+    assert ("site" in cohort.samples.columns) == (scenario == "tme_by_type_and_site")
+    assert ("selection" in truth) == (scenario == "selection")
+    assert ("class_shift_scaled" in truth["tme"]) == (scenario == "tme_by_type_and_site")
+    assert truth["rt"]["hr"] == (1.0 if scenario.startswith("rt_confounded") else 0.75)
+    if scenario == "heterogeneous":
+        assert truth["pps_hr"]["per_cancer_type"]["NSCLC"] == 1.0 and truth["pps_hr"]["pooled"] is None
+    if scenario == "rt_confounded_ps":
+        ps = cohort.performance_status
+        assert ps["ecog"].between(0, 4).all() and (ps["day"] >= 0).all()
+    if scenario == "selection":
+        assert {(r["gene"], r["cancer_type"]) for r in truth["selection"]} == {
+            ("STK11", "NSCLC"),
+            ("ARID1A", "NSCLC"),
+        }
+        assert not {"STK11", "ARID1A"} & set(truth["null_genes"])
+
+
+def test_a_scenario_leaves_the_default_draws_in_order_until_it_changes_them() -> None:
+    """Scenario draws come from their own generator: the patients' baseline covariates of a
+    scenario that changes only what happens after progression equal the default's."""
+    default, _ = simulate_cohort(n_patients=200, seed=4)
+    fading, _ = simulate_cohort(n_patients=200, seed=4, scenario="non_ph")
+    columns = ["patient_id", "cancer_type", "sex", "age_at_icb", "ecog"]
+    pd.testing.assert_frame_equal(default.patients[columns], fading.patients[columns])
+    # responses and progressions are drawn before survival after progression
+    before = ["patient_id", "line", "regimen", "best_response", "progression_day"]
+    pd.testing.assert_frame_equal(default.icb_courses[before], fading.icb_courses[before])

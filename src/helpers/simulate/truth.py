@@ -207,11 +207,11 @@ def _lof_truth(genomics: Genomics, ct: np.ndarray, power_rng: np.random.Generato
         n1, n0 = len(post_patients), len(set(pidx[pre_acq]))
         carrier = genomics.lof_carrier[g]
         obs = {
-            "pre": float(carrier[dna & in_t & (kinds == "pre")].mean()),
-            "post_acquired": float(carrier[post_acq].mean()) if post_acq.any() else None,
-            "post_primary": float(carrier[dna & in_t & (kinds == "post") & (kind_cls == "primary")].mean()),
+            "pre": _share(carrier, dna & in_t & (kinds == "pre")),
+            "post_acquired": _share(carrier, post_acq),
+            "post_primary": _share(carrier, dna & in_t & (kinds == "post") & (kind_cls == "primary")),
         }
-        background = obs["pre"] - p_pre if obs["pre"] > p_pre else 0.0
+        background = obs["pre"] - p_pre if obs["pre"] is not None and obs["pre"] > p_pre else 0.0
         power = fisher_power(
             power_rng, n1, min(p_acq + background, 1), n0, p_pre + background, alpha=0.1 / m_genes
         )
@@ -231,6 +231,11 @@ def _lof_truth(genomics: Genomics, ct: np.ndarray, power_rng: np.random.Generato
             }
         )
     return lof_truth
+
+
+def _share(carrier: np.ndarray, rows: np.ndarray) -> float | None:
+    """Share of carriers among ``rows`` (None where there is no such sample: JSON has no NaN)."""
+    return float(carrier[rows].mean()) if rows.any() else None
 
 
 def _selection_truth(clinical: Clinical, genomics: Genomics) -> list[dict[str, Any]]:
