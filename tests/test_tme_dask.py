@@ -100,7 +100,9 @@ def test_memory_is_bounded_by_the_chunk_not_the_data(client, gene_sets):
 
     small, large = peak(2), peak(12)
     chunk_bytes = 1500 * 200 * 8
-    assert large < 1.5 * small, (small, large)
+    # six times the data: memory held per chunk would grow ~6x; the margin over 1 absorbs the
+    # scheduler's timing (a busy machine lets a result and the next chunk overlap)
+    assert large < 2 * small, (small, large)
     assert large < 12 * chunk_bytes  # never the whole data set at once
 
 

@@ -291,6 +291,14 @@ def response_bars(
     return fig
 
 
+def _drawable(estimates: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a finite, positive hazard ratio and interval (a small cohort can give an
+    interval from 0 to infinity, which a log-scale forest plot cannot draw)."""
+    values = estimates[["hr", "ci_low", "ci_high"]].apply(pd.to_numeric, errors="coerce")
+    ok = (np.isfinite(values) & (values > 0)).all(axis=1)
+    return estimates[ok].copy()
+
+
 def rt_estimates_forest(
     estimates: pd.DataFrame,
     planted_hr: float | None = None,
@@ -304,7 +312,8 @@ def rt_estimates_forest(
     ----------
     estimates : pandas.DataFrame
         ``RTSurvivalResult.estimates`` (:func:`helpers.analysis.radiotherapy.rt_survival_analysis`);
-        models that could not be fitted (NaN) are left out.
+        models that could not be fitted (NaN), or whose interval reaches 0 or infinity (too few
+        events: separation), are left out.
     planted_hr : float, optional
         The hazard ratio planted in a simulated cohort (drawn as a dotted line).
     ax : matplotlib.axes.Axes, optional
@@ -313,7 +322,7 @@ def rt_estimates_forest(
         Axes title.
     """
     require_columns(estimates, ["model", "bias", "hr", "ci_low", "ci_high"], "RT survival estimates")
-    fitted = estimates.dropna(subset=["hr", "ci_low", "ci_high"]).copy()
+    fitted = _drawable(estimates)
     if fitted.empty:
         raise InputError("rt_estimates_forest: no model was fitted")
     fig, ax = _axes(ax, (8, 4))
@@ -354,7 +363,7 @@ def rt_sensitivity_forest(
     """
     table = result.estimates
     require_columns(table, ["analysis", "model", "hr", "ci_low", "ci_high"], "RT sensitivity estimates")
-    fitted = table.dropna(subset=["hr", "ci_low", "ci_high"]).copy()
+    fitted = _drawable(table)
     if fitted.empty:
         raise InputError("rt_sensitivity_forest: no model was fitted")
     rule_of = {

@@ -94,6 +94,10 @@ class AdjustedCox:
         return {k: float(row[k]) for k in ("hr", "ci_low", "ci_high", "p")}
 
 
+#: Why a comparison of :func:`immortal_time_table` is not estimated in a small cohort.
+NOT_ESTIMABLE = "too few patients or deaths for the model (collinear covariates or a group without events)"
+
+
 def fit_adjusted_cox(
     data: pd.DataFrame,
     time_col: str,
@@ -158,7 +162,14 @@ def fit_adjusted_cox(
     if frame[event_col].sum() == 0:
         raise InputError(f"{where}: no events in the analysis set ({len(frame)} rows)")
     frame[event_col] = frame[event_col].astype(int)
-    model = sv.cox(frame, time_col, event_col, strata=strata)
+    try:
+        model = sv.cox(frame, time_col, event_col, strata=strata)
+    except (ConvergenceError, np.linalg.LinAlgError) as exc:
+        raise InputError(
+            f"{where}: the model of {exposure!r} cannot be estimated on these {len(frame)} rows "
+            f"({int(frame[event_col].sum())} events): the covariates are collinear or a group has "
+            "too few events in the strata"
+        ) from exc
     return AdjustedCox(
         model=model,
         data=frame,
@@ -520,7 +531,8 @@ def immortal_time_table(
     -------
     pandas.DataFrame
         Columns ``analysis, comparison, origin, biased, patients, deaths, hr, ci_low,
-        ci_high, p``.
+        ci_high, p, note``; a comparison the cohort is too small for has NaN estimates and its
+        reason in ``note``.
     """
     specs = [
         (
@@ -550,18 +562,17 @@ def immortal_time_table(
     ]
     rows = []
     for name, comparison, origin, biased, data, exposure in specs:
-        fit = fit_adjusted_cox(data, "os_months", "os_event", exposure, covariates, strata="cancer_type")
-        rows.append(
-            {
-                "analysis": name,
-                "comparison": comparison,
-                "origin": origin,
-                "biased": biased,
-                "patients": fit.n_used,
-                "deaths": fit.events,
-                **fit.exposure_hr(),
-            }
-        )
+        row = {"analysis": name, "comparison": comparison, "origin": origin, "biased": biased}
+        try:
+            fit = fit_adjusted_cox(data, "os_months", "os_event", exposure, covariates, strata="cancer_type")
+        except InputError:  # a small cohort: this comparison is dropped, with the reason
+            # the reason is said without counts: the sentence reaches the page unsuppressed
+            nan = float("nan")
+            row |= {"patients": len(data), "deaths": int(data["os_event"].sum()), "hr": nan}
+            row |= {"ci_low": nan, "ci_high": nan, "p": nan, "note": NOT_ESTIMABLE}
+        else:
+            row |= {"patients": fit.n_used, "deaths": fit.events, **fit.exposure_hr(), "note": ""}
+        rows.append(row)
     return pd.DataFrame(
         rows,
         columns=[
@@ -575,5 +586,6 @@ def immortal_time_table(
             "ci_low",
             "ci_high",
             "p",
+            "note",
         ],
     )

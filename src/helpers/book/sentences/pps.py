@@ -183,6 +183,13 @@ def immortal_time_sentence(table: pd.DataFrame) -> str:
     """What the landmark and the naive hazard ratios of ``immortal_time_table`` show."""
     rows = table.set_index("analysis")
     lm, final, groups = (rows.loc[k] for k in ("landmark", "naive, final classes", "naive, landmark groups"))
+    unestimated = [name for name, row in rows.iterrows() if pd.isna(row["hr"])]
+    if unestimated:
+        reasons = "; ".join(f"{name}: {rows.loc[name, 'note']}" for name in unestimated)
+        return (
+            f"This cohort is too small for {len(unestimated)} of the three comparisons, which are "
+            f"not estimated ({reasons})."
+        )
     text = (
         f"Landmark analysis (free of immortal time): HR {_hr_text(lm)} for patients without "
         f"progression by the landmark. The same two groups analysed naively from ICB "
