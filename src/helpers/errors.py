@@ -166,3 +166,20 @@ def raise_violations(
     """Raise ``error`` listing ``violations``; do nothing when there are none."""
     if violations:
         raise error(list(violations), where=where)
+
+
+def positive_number(
+    value: object, name: str, where: str | None = None, rule: str = "a finite number > 0"
+) -> float:
+    """``value`` as a float, or an :class:`InputError` naming ``name`` (and ``where``) and the rule.
+
+    The one check behind every "must be a positive, finite number" argument of the statistics.
+    """
+    prefix = f"{where}: " if where else ""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{prefix}{name} must be a number, got {value!r}") from exc
+    if not (np.isfinite(number) and number > 0):
+        raise InputError(f"{prefix}{name} must be {rule}, got {value!r}")
+    return number

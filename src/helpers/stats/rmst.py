@@ -42,7 +42,7 @@ from lifelines import KaplanMeierFitter
 from lifelines.utils import restricted_mean_survival_time
 from scipy import stats
 
-from helpers.errors import InputError, Violation, raise_violations
+from helpers.errors import InputError, Violation, positive_number, raise_violations
 from helpers.stats import survival_checks as checks
 
 __all__ = ["RMST", "rmst", "rmst_difference", "stratified_rmst_difference", "STRATIFIED_COLUMNS"]
@@ -85,16 +85,6 @@ class RMST:
     horizon: float
     n: int
     events: int
-
-
-def _check_horizon(horizon: float, where: str) -> float:
-    try:
-        tau = float(horizon)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{where}: horizon must be a number, got {horizon!r}") from exc
-    if not (np.isfinite(tau) and tau > 0):
-        raise InputError(f"{where}: horizon must be a finite number > 0, got {horizon!r}")
-    return tau
 
 
 def _defined_at(time: np.ndarray, event: np.ndarray, tau: float) -> bool:
@@ -158,7 +148,7 @@ def rmst(time: Any, event: Any, horizon: float) -> RMST:
         (the last follow-up ends before it with patients still alive).
     """
     where = "rmst"
-    tau = _check_horizon(horizon, where)
+    tau = positive_number(horizon, "horizon", where)
     args = checks.arguments(where, time=time, event=event)
     violations: list[Violation] = []
     shown = ["time", "event"]
@@ -201,7 +191,7 @@ def rmst_difference(
         ``rmst_1, rmst_0, difference, se, ci_low, ci_high, p`` (two-sided Wald test of 0).
     """
     where = "rmst_difference"
-    tau = _check_horizon(horizon, where)
+    tau = positive_number(horizon, "horizon", where)
     args = _checked(where, time=time, event=event, group=group)
     g = _as_binary(args["group"], where)
     t, e = checks.floats(args["time"]), checks.floats(args["event"]).astype(int)
@@ -267,7 +257,7 @@ def stratified_rmst_difference(
         their rows).
     """
     where = "stratified_rmst_difference"
-    tau = _check_horizon(horizon, where)
+    tau = positive_number(horizon, "horizon", where)
     args = _checked(where, time=time, event=event, group=group, strata=strata)
     g = _as_binary(args["group"], where)
     t, e = checks.floats(args["time"]), checks.floats(args["event"]).astype(int)

@@ -27,19 +27,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from helpers.errors import InputError
+from helpers.errors import InputError, positive_number
 
 __all__ = ["EValues", "evalue_hr", "evalue_rr", "hr_to_rr", "shift_towards_null"]
-
-
-def _positive(value: float, name: str, where: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{where}: {name} must be a number, got {value!r}") from exc
-    if not (math.isfinite(number) and number > 0):
-        raise InputError(f"{where}: {name} must be a positive, finite ratio, got {value!r}")
-    return number
 
 
 def hr_to_rr(hr: float, rare: bool = False) -> float:
@@ -59,7 +49,7 @@ def hr_to_rr(hr: float, rare: bool = False) -> float:
     -------
     float
     """
-    hr = _positive(hr, "hr", "hr_to_rr")
+    hr = positive_number(hr, "hr", "hr_to_rr", "a positive, finite ratio")
     if rare:
         return hr
     return (1 - 0.5 ** math.sqrt(hr)) / (1 - 0.5 ** math.sqrt(1 / hr))
@@ -78,7 +68,7 @@ def evalue_rr(rr: float) -> float:
     float
         The E-value (>= 1).
     """
-    rr = _positive(rr, "rr", "evalue_rr")
+    rr = positive_number(rr, "rr", "evalue_rr", "a positive, finite ratio")
     if rr < 1:
         rr = 1 / rr
     return rr + math.sqrt(rr * (rr - 1))
@@ -139,9 +129,9 @@ def evalue_hr(hr: float, ci_low: float, ci_high: float, rare: bool = False) -> E
         A ratio that is not positive and finite, or limits that do not enclose the estimate.
     """
     where = "evalue_hr"
-    hr = _positive(hr, "hr", where)
-    ci_low = _positive(ci_low, "ci_low", where)
-    ci_high = _positive(ci_high, "ci_high", where)
+    hr = positive_number(hr, "hr", where, "a positive, finite ratio")
+    ci_low = positive_number(ci_low, "ci_low", where, "a positive, finite ratio")
+    ci_high = positive_number(ci_high, "ci_high", where, "a positive, finite ratio")
     if not ci_low <= hr <= ci_high:
         raise InputError(
             f"{where}: the interval must enclose the estimate (ci_low <= hr <= ci_high), "
@@ -183,8 +173,8 @@ def shift_towards_null(reference_hr: float, other_hr: float) -> float:
     float
     """
     where = "shift_towards_null"
-    reference = _positive(reference_hr, "reference_hr", where)
-    other = _positive(other_hr, "other_hr", where)
+    reference = positive_number(reference_hr, "reference_hr", where, "a positive, finite ratio")
+    other = positive_number(other_hr, "other_hr", where, "a positive, finite ratio")
     if reference == 1:
         raise InputError(f"{where}: the reference hazard ratio is 1, so no share of it can be removed")
     return 1 - math.log(other) / math.log(reference)

@@ -33,7 +33,7 @@ from scipy import stats
 
 from helpers.analysis.pps.models import AdjustedCox, fit_adjusted_cox
 from helpers.analysis.pps.sets import COVARIATE_SHORT, COVARIATES
-from helpers.errors import InputError, require_columns
+from helpers.errors import positive_number, require_columns
 from helpers.stats import heterogeneity as het
 from helpers.stats.rmst import stratified_rmst_difference
 
@@ -101,13 +101,7 @@ POOLED_RMST = "all cancer types (standardised)"
 
 def check_rmst_months(rmst_months: float) -> float:
     """``rmst_months`` as a float; InputError unless it is a finite number > 0."""
-    try:
-        value = float(rmst_months)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"rmst_months must be a number > 0, got {rmst_months!r}") from exc
-    if not (np.isfinite(value) and value > 0):
-        raise InputError(f"rmst_months must be a finite number > 0, got {rmst_months!r}")
-    return value
+    return positive_number(rmst_months, "rmst_months")
 
 
 def _estimated(per_type: pd.DataFrame, min_events_per_group: int) -> pd.DataFrame:
