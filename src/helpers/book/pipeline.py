@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -300,6 +301,34 @@ def _fold_code_cells(executed: Path) -> None:
     nbformat.write(nb, str(executed))
 
 
+#: The executed notebooks as papermill wrote them (with this machine's paths), under
+#: ``_build/``: what nbval re-executes. The book shows copies without the paths.
+EXECUTED_DIR = "executed"
+
+_PATH_ASSIGNMENT = re.compile(r'^(?P<name>\w+) = (?P<quote>["\'])(?P<value>/[^"\']*)(?P=quote)(?P<rest>.*)$')
+
+
+def _write_without_paths(executed: Path, dest: Path) -> None:
+    """Write ``executed`` to ``dest`` with every folder in its injected parameters shown by name.
+
+    The injected-parameters cell holds the cohort folder and the staging folder of this machine;
+    a page of the book must show neither (DESIGN §8). Each absolute path becomes its last part
+    (the cohort's folder name, the chapter's results folder), with a comment that says so.
+    """
+    nb = nbformat.read(str(executed), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "injected-parameters" not in cell.metadata.get("tags", []):
+            continue
+        lines = []
+        for line in cell.source.splitlines():
+            m = _PATH_ASSIGNMENT.match(line)
+            if m:
+                line = f'{m["name"]} = "{Path(m["value"]).name}"  # a folder, shown by its name'
+            lines.append(line)
+        cell.source = "\n".join(lines)
+    nbformat.write(nb, str(dest))
+
+
 def _source_cell_number(executed: Path, cell_index: int) -> int:
     """1-based number of a cell in the source notebook (papermill adds an injected cell)."""
     try:
@@ -414,8 +443,11 @@ def _publish(
     chapter_dir = REPO / CHAPTER_DIR
     chapter_dir.mkdir(parents=True, exist_ok=True)
     results_final = build_root / "results"
+    executed_dir = build_root / EXECUTED_DIR
+    executed_dir.mkdir(parents=True, exist_ok=True)
     for stem in todo:
-        shutil.copy2(staging / "chapters" / f"{stem}.ipynb", chapter_dir / f"{stem}.ipynb")
+        shutil.copy2(staging / "chapters" / f"{stem}.ipynb", executed_dir / f"{stem}.ipynb")
+        _write_without_paths(staging / "chapters" / f"{stem}.ipynb", chapter_dir / f"{stem}.ipynb")
         src = staging / "results" / stem
         dst = results_final / stem
         if dst.exists():

@@ -81,3 +81,8 @@ def count_label(n: int) -> str:
     if isinstance(cohort, Cohort) and cohort.access == "restricted" and 0 < n < limit:
         return f"<{limit}"
     return str(int(n))
+
+
+def is_suppressed(n: float) -> bool:
+    """Whether a count ``n`` is hidden in this chapter (restricted cohort, 0 < n < threshold)."""
+    return count_label(int(n)) != str(int(n))

@@ -40,6 +40,8 @@ def open_cohort(
         results_dir=Path(results_dir) if str(results_dir) else None,
         chapter=chapter,
         min_cell_count=int(min_cell_count),
+        published={},
+        glued={},
     )
     if show_banner:
         display(HTML(data_banner(cohort)))

@@ -41,6 +41,7 @@ def publish_table(
     says how many rows it holds.
     """
     safe = protect(table, count_columns)
+    _state.setdefault("published", {})[name] = safe  # glued numbers are read from here
     results_dir = _state["results_dir"]
     if isinstance(results_dir, Path):
         results_dir.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from helpers.analysis.resistance import RULE_VARIANTS, ResistanceClasses
+from helpers.book import glue
 
-__all__ = ["parameters_sentence", "rule_sensitivity_sentence", "transitions_caption"]
+__all__ = ["glue_results", "parameters_sentence", "rule_sensitivity_sentence", "transitions_caption"]
 
 #: The rows of the rule-sensitivity table that the sentence names.
 _BASE, *_VARIANTS = RULE_VARIANTS
@@ -66,3 +67,29 @@ def rule_sensitivity_sentence(classes: ResistanceClasses, count: Callable[[int],
 def transitions_caption(classes: ResistanceClasses, other_months: float) -> str:
     """Caption of the cross-table of classes from the chapter's window to ``other_months``."""
     return f"Rows: window {classes.benefit_months:g} months; columns: {other_months:g} months"
+
+
+def glue_results(classes: ResistanceClasses) -> None:
+    """Glue the numbers that chapter 2's prose quotes (read from its published tables).
+
+    Call it after the chapter's tables are published: the counts come from the tables as shown
+    (suppressed where the cohort is restricted), the shares from the same counts.
+    """
+    glue.phrase("ch2_parameters", parameters_sentence(classes))
+    glue.phrase("ch2_stop_days", classes.stop_days)
+    glue.phrase("ch2_missing", classes.missing or "")
+    overall = classes.overall
+    total = int(overall["total"].iloc[0]) if not overall.empty else 0
+    glue.cell("ch2_courses", "classes_overall", "all", "total", ",d")
+    for cls in ("primary", "acquired", "ongoing_benefit", "not_evaluable"):
+        glue.cell(f"ch2_{cls}", "classes_overall", "all", cls, ",d")
+        n = int(overall[cls].iloc[0]) if not overall.empty else 0
+        glue.share(
+            f"ch2_{cls}_pct", n, total, what=f"{cls.replace('_', ' ')} courses, % of all index courses"
+        )
+    previous = _PREVIOUS
+    glue.cell("ch2_changed_previous", "rule_sensitivity", previous, "changed", ",d")
+    for cls in ("primary", "acquired"):
+        glue.cell(f"ch2_{cls}_previous", "rule_sensitivity", previous, cls, ",d")
+    for i, label in enumerate(_VARIANTS[:-1]):
+        glue.cell(f"ch2_changed_variant_{i}", "rule_sensitivity", label, "changed", ",d")
