@@ -1,7 +1,10 @@
 """The book as a reader sees it: served on loopback and opened in headless Chromium.
 
 Every chapter page must load with its figures, without broken links or console errors.
-Screenshots of the landing page and one chapter are saved to ``_build/screenshots/``.
+Chapter pages read as prose: no code shown, every glued value rendered, no ``nan`` in the
+prose, every figure captioned and referred to, no table cut at the page edge, no path of this
+machine. Screenshots of every chapter at desktop and phone width are saved to
+``_build/screenshots/``.
 Chromium and ChromeDriver come from Debian (``make test`` installs them); nothing here
 downloads a browser.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import threading
 import urllib.error
@@ -139,9 +143,39 @@ def test_every_page_loads_with_figures_and_no_console_errors(served_book, browse
             "}).length;"
         )
         assert cut == 0 or (cut == -1 and page == "index.html"), f"{page}: {cut} tables cut at the page edge"
+        if page.startswith("book/chapters/"):
+            _check_prose_and_captions(browser, page)
         browser.get(base + page)
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, f"{page}: console errors {errors}"
+
+
+#: Prose of a page: paragraphs, list items, captions and admonitions (not tables or code).
+_PROSE = "main p, main li, main figcaption, main .admonition"
+
+
+def _check_prose_and_captions(browser, page: str) -> None:
+    """What a reader reads: every glued value rendered, no ``nan``, every figure captioned."""
+    prose = browser.execute_script(
+        f"return Array.from(document.querySelectorAll('{_PROSE}'))"
+        ".filter(e => !e.closest('.cell_output, .cell_input, table')).map(e => e.innerText);"
+    )
+    text = "\n".join(prose)
+    assert "{glue" not in text and "glue:" not in text, f"{page}: an unrendered glue placeholder"
+    assert not re.search(r"\bnan\b", text, re.IGNORECASE), f"{page}: 'nan' in the prose"
+    assert "not estimable (95% CI" not in text, page
+    uncaptioned = browser.execute_script(
+        "return Array.from(document.querySelectorAll('main img')).filter(i => i.src.includes('_images'))"
+        ".filter(i => { const f = i.closest('figure');"
+        "  return !f || !f.querySelector('figcaption') || !f.querySelector('figcaption').innerText.trim(); })"
+        ".length;"
+    )
+    assert uncaptioned == 0, f"{page}: {uncaptioned} figures without a caption"
+    references = browser.execute_script(
+        "return Array.from(document.querySelectorAll('main a.reference.internal'))"
+        ".filter(a => /^Fig\\. \\d+/.test(a.innerText)).length;"
+    )
+    assert references > 0, f"{page}: the text refers to no figure"
 
 
 def test_no_broken_internal_links(served_book) -> None:
@@ -164,15 +198,40 @@ def test_no_broken_internal_links(served_book) -> None:
     assert len(checked) > 20
 
 
-def test_screenshots_of_landing_page_and_a_chapter(served_book, browser) -> None:
+#: Window sizes of the screenshots (CSS pixels): a desktop and a phone.
+WIDTHS = {"desktop": (1280, 1600), "phone": (390, 844)}
+
+
+def test_no_machine_path_reaches_the_book(served_book, built_book) -> None:
+    _, site = served_book
+    root, _ = built_book
+    paths = {str(root), str(REPO), "/tmp/", "/home/", "/work/"}
+    shipped = [f for f in site.rglob("*") if f.suffix in {".html", ".ipynb", ".txt", ".json", ".csv", ".md"}]
+    assert any(f.suffix == ".ipynb" for f in shipped)  # the executed notebooks under _sources/ too
+    for page in shipped:
+        html = page.read_text(errors="replace")
+        found = sorted(p for p in paths if p in html)
+        assert not found, f"{page.relative_to(site)} shows a path of this machine: {found}"
+
+
+def test_screenshots_of_every_page_at_desktop_and_phone_width(served_book, browser) -> None:
+    """Screenshots to look at (``_build/screenshots/``); on a phone no page scrolls sideways."""
     base, _ = served_book
     out = REPO / "_build" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
-    for name, page in (
-        ("landing", "index.html"),
-        ("chapter", f"book/chapters/{pipeline.chapters()[1]}.html"),
-    ):
-        browser.get(base + page)
-        path = out / f"{name}.png"
-        assert browser.save_screenshot(str(path))
-        assert path.stat().st_size > 10_000
+    try:
+        for device, (width, height) in WIDTHS.items():
+            browser.set_window_size(width, height)
+            for page in ["index.html"] + [f"book/chapters/{s}.html" for s in pipeline.chapters()]:
+                browser.get(base + page)
+                name = "landing" if page == "index.html" else Path(page).stem
+                path = out / f"{device}-{name}.png"
+                assert browser.save_screenshot(str(path))
+                assert path.stat().st_size > 10_000
+                if device == "phone":
+                    overflow = browser.execute_script(
+                        "return document.documentElement.scrollWidth - window.innerWidth;"
+                    )
+                    assert overflow <= 1, f"{page} scrolls sideways by {overflow} px on a phone"
+    finally:
+        browser.set_window_size(*WIDTHS["desktop"])
