@@ -430,3 +430,47 @@ def test_describe_schema_lists_every_column() -> None:
     assert row["allowed values"] == "CR, PR, SD, PD, NE"
     assert (row["required"], row["may be null"]) == ("yes", "yes")
     assert table.loc[table["column"] == "stop_day", "required"].tolist() == ["optional"]
+
+
+def test_a_saved_cohort_is_validated_again_only_when_its_files_or_the_rules_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from helpers.data import cohort as cohort_module
+
+    calls: list[str] = []
+    real_validate = cohort_module.validate
+    monkeypatch.setattr(
+        cohort_module, "validate", lambda c, where="": calls.append(where) or real_validate(c, where)
+    )
+    folder = tiny_cohort().save(tmp_path / "c")
+    calls.clear()
+    Cohort.load(folder)
+    assert calls == []  # stamped and untouched: not checked again
+    # an edited table breaks the stamp: the load checks it and finds the broken rule
+    patients = pd.read_parquet(folder / "patients.parquet")
+    patients.loc[0, "age_at_icb"] = 150.0
+    patients.to_parquet(folder / "patients.parquet", index=False)
+    with pytest.raises(CohortValidationError, match="age_at_icb"):
+        Cohort.load(folder)
+    assert len(calls) == 1
+    # newer rules than the stamp's: checked again
+    folder = tiny_cohort().save(tmp_path / "d")
+    calls.clear()
+    monkeypatch.setattr(cohort_module, "VALIDATOR_VERSION", "a later version")
+    Cohort.load(folder)
+    assert len(calls) == 1
+
+
+def test_tables_are_read_when_first_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpers.data import cohort as cohort_module
+
+    folder = tiny_cohort().save(tmp_path / "c")
+    read: list[str] = []
+    real_read = cohort_module._read_table
+    monkeypatch.setattr(cohort_module, "_read_table", lambda f, name: read.append(name) or real_read(f, name))
+    loaded = Cohort.load(folder)
+    assert read == []
+    assert "expression" in loaded.tables and loaded.has("patients")
+    assert read == ["patients"]
+    assert loaded.expression.shape == tiny_cohort().expression.shape
+    assert read == ["patients", "expression"]

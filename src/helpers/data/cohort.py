@@ -5,18 +5,23 @@ where the source has them, ``mutations.parquet``, ``cna.parquet``, ``panels.parq
 ``expression.parquet`` (genes as rows, one column per RNA sample) and
 ``radiotherapy.parquet``. Time is in days (floats) relative to the start of the index ICB
 course; earlier events are negative. The tables and their columns are defined in
-:mod:`helpers.data.schema`; :mod:`helpers.data.validate` checks them whenever a cohort is saved
-or loaded. Only the known table files and ``cohort.json`` are read, as Parquet and JSON: nothing
+:mod:`helpers.data.schema`; :mod:`helpers.data.validate` checks them when a cohort is saved
+(made by the simulator or an importer). The save stamps ``cohort.json`` with a content hash of
+the table files and metadata; a load re-validates only when the files no longer match the stamp
+(or the rules changed since), so a chapter does not re-check a cohort that nothing has touched.
+Tables are read when first used, so a chapter that never touches the expression matrix never
+reads it. Only the known table files and ``cohort.json`` are read, as Parquet and JSON: nothing
 that could execute code (DESIGN §7).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +30,77 @@ import numpy as np
 import pandas as pd
 
 from helpers.data.schema import REQUIRED_TABLES, TABLES
-from helpers.data.validate import validate
+from helpers.data.validate import VALIDATOR_VERSION, validate
 from helpers.errors import CohortValidationError, Violation
+
+#: The key of ``cohort.json`` that records the validation stamp (content hash + rules version).
+STAMP_KEY = "validated"
+
+
+def content_hash(folder: Path, meta: Mapping[str, Any]) -> str:
+    """SHA-256 of a cohort folder's table files (in :data:`TABLES` order) and its metadata.
+
+    The metadata enter without the stamp itself, as canonical JSON; any other file in the
+    folder (``truth.json``, notes) is not part of the cohort and does not enter.
+    """
+    digest = hashlib.sha256()
+    for name in TABLES:
+        f = folder / f"{name}.parquet"
+        if not f.is_file():
+            continue
+        digest.update(name.encode() + b"\0")
+        with f.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    plain = {k: v for k, v in meta.items() if k != STAMP_KEY}
+    digest.update(json.dumps(_jsonable(plain), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _read_table(folder: Path, name: str) -> pd.DataFrame:
+    df = pd.read_parquet(folder / f"{name}.parquet")
+    if name == "expression":
+        if "gene" not in df.columns:
+            raise CohortValidationError(
+                [Violation("expression", "gene", "the first column must be 'gene'", 1)], where=str(folder)
+            )
+        df = df.set_index("gene")
+        df.columns = df.columns.astype(str)
+    return df
+
+
+class _TablesOnDisk(MutableMapping):
+    """The tables of a cohort folder, each read from its Parquet file when first used."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._names = [n for n in TABLES if (folder / f"{n}.parquet").is_file()]
+        self._loaded: dict[str, pd.DataFrame | None] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame | None:
+        if name not in self._loaded:
+            if name not in self._names:
+                raise KeyError(name)
+            self._loaded[name] = _read_table(self._folder, name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, table: pd.DataFrame | None) -> None:
+        if name not in self._names:
+            self._names.append(name)
+        self._loaded[name] = table
+
+    def __delitem__(self, name: str) -> None:
+        self._names.remove(name)
+        self._loaded.pop(name, None)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 @dataclass
@@ -37,7 +111,7 @@ class Cohort:
     ``expression`` is genes × samples (index = gene symbol, columns = sample_id).
     """
 
-    tables: dict[str, pd.DataFrame]
+    tables: MutableMapping[str, pd.DataFrame | None]
     meta: dict[str, Any] = field(default_factory=dict)
 
     # -- table accessors ---------------------------------------------------------------
@@ -153,7 +227,9 @@ class Cohort:
                 out.to_parquet(tmp / f"{name}.parquet", index=False)
             for stem, df in (extra_tables or {}).items():
                 df.reset_index(drop=True).to_parquet(tmp / f"{stem}.parquet", index=False)
-            (tmp / "cohort.json").write_text(json.dumps(_jsonable(self.meta), indent=2) + "\n")
+            meta = {k: v for k, v in self.meta.items() if k != STAMP_KEY}
+            meta[STAMP_KEY] = {"sha256": content_hash(tmp, meta), "rules": VALIDATOR_VERSION}
+            (tmp / "cohort.json").write_text(json.dumps(_jsonable(meta), indent=2) + "\n")
             for fname, obj in (extra_json or {}).items():
                 (tmp / fname).write_text(json.dumps(_jsonable(obj), indent=2) + "\n")
             if path.exists():
@@ -172,10 +248,13 @@ class Cohort:
 
     @classmethod
     def load(cls, path: str | Path, *, validate_tables: bool = True) -> Cohort:
-        """Read a cohort folder and validate it.
+        """Open a cohort folder; validate it unless its stamp shows it valid and untouched.
 
         Only ``cohort.json`` and the Parquet files of :data:`~helpers.data.schema.TABLES` are
-        read; any other file in the folder is ignored.
+        read, each when first used; any other file in the folder is ignored. The stamp that
+        :meth:`save` writes holds the content hash of the files (:func:`content_hash`) and the
+        version of the rules; when both match, the cohort is the one that was validated and is
+        not checked again; otherwise (edited, copied in by hand, older rules) it is validated.
 
         Parameters
         ----------
@@ -212,29 +291,22 @@ class Cohort:
                 [Violation(t, "-", f"required table file {t}.parquet is missing", 1) for t in missing],
                 where=str(path),
             )
-        tables: dict[str, pd.DataFrame] = {}
-        for name in TABLES:
-            f = path / f"{name}.parquet"
-            if not f.is_file():
-                continue
-            df = pd.read_parquet(f)
-            if name == "expression":
-                if "gene" not in df.columns:
-                    raise CohortValidationError(
-                        [Violation("expression", "gene", "the first column must be 'gene'", 1)],
-                        where=str(path),
-                    )
-                df = df.set_index("gene")
-                df.columns = df.columns.astype(str)
-            tables[name] = df
-        cohort = cls(tables=tables, meta=meta)
-        if validate_tables:
+        cohort = cls(tables=_TablesOnDisk(path), meta=meta)
+        if validate_tables and not is_stamped_valid(path, meta):
             validate(cohort, where=str(path))
         return cohort
 
     def read_json(self, path: str | Path, fname: str) -> Any:
         """Read a JSON file stored beside a saved cohort (e.g. ``truth.json``)."""
         return json.loads((Path(path) / fname).read_text())
+
+
+def is_stamped_valid(folder: Path, meta: Mapping[str, Any]) -> bool:
+    """Whether ``cohort.json``'s stamp matches the folder's files and the current rules."""
+    stamp = meta.get(STAMP_KEY)
+    if not isinstance(stamp, Mapping) or stamp.get("rules") != VALIDATOR_VERSION:
+        return False
+    return stamp.get("sha256") == content_hash(folder, meta)
 
 
 def _jsonable(obj: Any) -> Any:

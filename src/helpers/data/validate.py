@@ -180,6 +180,11 @@ def _validate_expression(expr: pd.DataFrame, out: list[Violation]) -> None:
     )
 
 
+#: The version of the rules below. A cohort stamped valid under another version is checked
+#: again when loaded (:func:`helpers.data.cohort.Cohort.load`): raise it whenever a rule changes.
+VALIDATOR_VERSION = "2026.12.1"
+
+
 def validate(cohort: Cohort, where: str = "cohort") -> None:
     """Check every rule of the data model; raise if any breaks.
 
