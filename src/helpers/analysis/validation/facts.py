@@ -490,6 +490,36 @@ def facts_summary(agreement: pd.DataFrame) -> pd.DataFrame:
     return out.astype(int)
 
 
+#: What the agreement table's ``computed`` column says of a fact that could not be computed.
+NOT_COMPUTED = _number_text(float("nan"), False)
+
+
+def facts_by_cohort(agreement: pd.DataFrame) -> pd.DataFrame:
+    """The agreement table (:func:`facts_agreement`) in one row per cohort, for the page.
+
+    Columns: ``facts checked``; ``agree`` (the computed value equals the stated one);
+    ``disagree`` (a value was computed and differs); ``not checkable`` (no value could be
+    computed from the imported cohort, shown as :data:`NOT_COMPUTED` in the agreement table).
+    Cohorts in the order of the agreement table (index ``cohort``), then the row
+    ``all cohorts``. An empty agreement table (no public cohort loaded) gives that row of zeros.
+    """
+    passed = agreement["agrees"] == "pass"
+    unknown = ~passed & (agreement["computed"] == NOT_COMPUTED)
+    flags = pd.DataFrame(
+        {
+            "cohort": agreement["cohort"],
+            "facts checked": 1,
+            "agree": passed.astype(int),
+            "disagree": (~passed & ~unknown).astype(int),
+            "not checkable": unknown.astype(int),
+        }
+    )
+    out = flags.groupby("cohort", sort=False).sum()
+    out.loc["all cohorts"] = out.sum() if len(out) else 0
+    out.index.name = "cohort"
+    return out.astype(int)
+
+
 @dataclass(kw_only=True)
 class FactsCheck(AnalysisResult):
     """The facts of FACTS.md beside the values computed from the loaded public cohorts.
