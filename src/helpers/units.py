@@ -23,19 +23,4 @@ SUBTYPE_NAMES = {
     "D": "depleted",
 }
 
-#: Colours of the resistance classes, best responses and TME subtypes in every figure.
-CLASS_COLOURS = {
-    "primary": "#c0392b",
-    "acquired": "#2471a3",
-    "ongoing_benefit": "#27ae60",
-    "not_evaluable": "#95a5a6",
-}
-RESPONSE_COLOURS = {
-    "CR": "#1e8449",
-    "PR": "#52be80",
-    "SD": "#f4d03f",
-    "PD": "#cb4335",
-    "NE": "#aab7b8",
-    None: "#d5d8dc",
-}
-SUBTYPE_COLOURS = {"IE/F": "#7d3c98", "IE": "#2e86c1", "F": "#d68910", "D": "#95a5a6"}
+# The colours of classes, responses and subtypes live in helpers.plots.style (Okabe-Ito).

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch, Polygon
+from matplotlib.transforms import offset_copy
 
 from helpers.analysis.lof import (
     ALL_PRE_COMPARISON,
@@ -28,20 +29,34 @@ from helpers.analysis.lof import (
     AcquiredLofResult,
 )
 from helpers.errors import InputError, require_columns
+from helpers.plots.style import (
+    DARK_GREY,
+    FIG_WIDTH,
+    FONT_SIZE,
+    MAX_COLUMNS,
+    OKABE_ITO,
+    SMALL_FONT_SIZE,
+    panel_grid,
+)
 
 __all__ = ["LOF_KIND_COLOURS", "volcano_plot", "paired_oncoprint", "lof_forest_plot"]
 
 #: Colours of the oncoprint cells.
 LOF_KIND_COLOURS: dict[str, str] = {
-    "truncating": "#b03a2e",
-    "deep deletion": "#2e86c1",
-    "truncating + deep deletion": "#7d3c98",
-    "wild type": "#e5e8e8",
+    "truncating": OKABE_ITO["vermillion"],
+    "deep deletion": OKABE_ITO["blue"],
+    "truncating + deep deletion": OKABE_ITO["reddish purple"],
+    "wild type": "#CCCCCC",
     "not assayed": "#ffffff",
 }
+# red and blue stay distinct with every common colour-vision deficiency (tests/test_plot_sizes.py)
 _FOUND_COLOUR = "#c0392b"
 _DEPLETED_COLOUR = "#2471a3"
-_OTHER_COLOUR = "#95a5a6"
+_OTHER_COLOUR = "#aaaaaa"
+#: Genes that pass the FDR without being enriched or depleted (secondary comparisons).
+_OTHER_PASSING_COLOUR = OKABE_ITO["orange"]
+#: Height of one row of volcano panels (inches).
+VOLCANO_PANEL_HEIGHT = 2.9
 # Odds ratios are drawn on log2 axes clipped to this range (Firth estimates are finite but can be
 # very large when a gene has carriers in one group only); clipped points are drawn as triangles.
 _LOG2_OR_LIMIT = 8.0
@@ -54,15 +69,17 @@ _Y_LABELS = {
 
 def _nothing_to_draw(title: str, note: str) -> plt.Figure:
     """A small figure that says why there is nothing to draw."""
-    fig, ax = plt.subplots(figsize=(8, 1.4))
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, 1.4))
     ax.set_axis_off()
-    ax.set_title(title, fontsize=10)
-    ax.text(0.5, 0.4, note, ha="center", va="center", fontsize=9, color="#566573", transform=ax.transAxes)
+    ax.set_title(title, fontsize=FONT_SIZE)
+    ax.text(
+        0.5, 0.4, note, ha="center", va="center", fontsize=FONT_SIZE, color="#566573", transform=ax.transAxes
+    )
     return fig
 
 
 def volcano_plot(
-    result: AcquiredLofResult, comparison: str = PRIMARY_COMPARISON, ncols: int = 4
+    result: AcquiredLofResult, comparison: str = PRIMARY_COMPARISON, ncols: int = MAX_COLUMNS
 ) -> plt.Figure:
     """Volcano plots, one panel per cancer type with tested genes.
 
@@ -76,7 +93,8 @@ def volcano_plot(
     comparison
         Which group comparison to draw.
     ncols
-        Panels per row.
+        Panels per row, at most :data:`~helpers.plots.style.MAX_COLUMNS` (2) so that each panel
+        stays legible at the page's width; the figure grows downwards with the cancer types.
 
     Returns
     -------
@@ -102,11 +120,9 @@ def volcano_plot(
     if tested.empty:
         return _nothing_to_draw(title, "No gene had enough LoF carriers to be tested in any cancer type.")
     types = sorted(tested["cancer_type"].unique())
-    ncols = max(1, min(ncols, len(types)))
-    nrows = int(np.ceil(len(types) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols, 2.9 * nrows + 0.8), squeeze=False)
-    for ax in axes.ravel()[len(types) :]:
-        ax.set_visible(False)
+    fig, axes = panel_grid(
+        len(types), panel_height=VOLCANO_PANEL_HEIGHT, ncols=min(ncols, MAX_COLUMNS), extra_height=0.8
+    )
     for ax, cancer_type in zip(axes.ravel(), types, strict=False):
         part = tested[tested["cancer_type"] == cancer_type]
         x = np.log2(part["firth_or"].astype(float).to_numpy())
@@ -119,10 +135,10 @@ def volcano_plot(
         enriched, depleted = status == ENRICHED, status == DEPLETED
         other_passing = found & ~enriched & ~depleted
         for mask, colour, size in (
-            (~found, _OTHER_COLOUR, 9),
-            (other_passing, "#7d3c98", 22),
-            (enriched, _FOUND_COLOUR, 22),
-            (depleted, _DEPLETED_COLOUR, 22),
+            (~found, _OTHER_COLOUR, 14),
+            (other_passing, _OTHER_PASSING_COLOUR, 26),
+            (enriched, _FOUND_COLOUR, 26),
+            (depleted, _DEPLETED_COLOUR, 26),
         ):
             ax.scatter(x[mask & ~clipped], y[mask & ~clipped], s=size, color=colour, alpha=0.8, linewidths=0)
             ax.scatter(
@@ -143,19 +159,23 @@ def volcano_plot(
                     (x[i], y[i]),
                     xytext=(3, 2),
                     textcoords="offset points",
-                    fontsize=7,
+                    fontsize=SMALL_FONT_SIZE,
                     color=_DEPLETED_COLOUR if depleted[i] else _FOUND_COLOUR,
                 )
         ax.axvline(0, color="black", lw=0.6)
         ax.set_xlim(-_LOG2_OR_LIMIT - 0.5, _LOG2_OR_LIMIT + 0.5)
-        ax.set_title(f"{cancer_type} ({len(part)} genes tested)", fontsize=9)
-        ax.set_xlabel("log2 odds ratio (Firth)", fontsize=8)
-        ax.set_ylabel(_Y_LABELS[result.criterion], fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_xticks([-8, -4, 0, 4, 8])
+        # p-values start at 1 (y = 0, drawn just above the axis); room above the highest point
+        top = max(1.0, float(y.max())) * 1.15
+        ax.set_ylim(-0.04 * top, top)
+        ax.set_title(f"{cancer_type} ({len(part)} gene{'s' if len(part) != 1 else ''} tested)")
+    # one label per axis for the whole grid: every panel has the same axes
+    fig.supxlabel("log2 odds ratio (Firth)")
+    fig.supylabel(_Y_LABELS[result.criterion])
     fig.suptitle(
-        f"{title}\nq <= {fdr:g}: red enriched, blue depleted; "
+        f"{title}\nq ≤ {fdr:g}: red enriched, blue depleted; "
         f"triangles: |log2 OR| > {_LOG2_OR_LIMIT:g}, drawn at the edge",
-        fontsize=9,
+        fontsize=FONT_SIZE,
     )
     fig.tight_layout()
     return fig
@@ -257,7 +277,7 @@ def paired_oncoprint(
     fig, axes = plt.subplots(
         len(panels),
         1,
-        figsize=(10, 0.42 * sum(heights) + 1.4),
+        figsize=(FIG_WIDTH, 0.42 * sum(heights) + 2.0),
         squeeze=False,
         gridspec_kw={"height_ratios": heights},
     )
@@ -285,29 +305,36 @@ def paired_oncoprint(
                 ax.add_patch(lower)
                 ax.add_patch(upper)
             gained = int(np.nansum((post_lof[row] == 1) & (pre_lof[row] == 0)))
-            ax.text(n_patients + 0.5, y + 0.45, f"gained {count_label(gained)}", va="center", fontsize=7)
-        ax.set_xlim(0, n_patients + max(6, 0.12 * n_patients))
+            ax.text(
+                n_patients + 0.5,
+                y + 0.45,
+                f"gained {count_label(gained)}",
+                va="center",
+                fontsize=SMALL_FONT_SIZE,
+            )
+        ax.set_xlim(0, n_patients + max(7, 0.16 * n_patients))
         ax.set_ylim(0, len(gene_list))
-        ax.set_yticks(np.arange(len(gene_list))[::-1] + 0.45, gene_list, fontsize=8)
-        step = max(1, int(np.ceil(n_patients / 20)))
+        ax.set_yticks(np.arange(len(gene_list))[::-1] + 0.45, gene_list)
+        step = max(1, int(np.ceil(n_patients / 15)))
         ticks = np.arange(0, n_patients, step)
-        ax.set_xticks(ticks + 0.45, [str(t + 1) for t in ticks], fontsize=6)
+        ax.set_xticks(ticks + 0.45, [str(t + 1) for t in ticks], fontsize=SMALL_FONT_SIZE)
         ax.tick_params(length=0)
         for side in ("top", "right", "left", "bottom"):
             ax.spines[side].set_visible(False)
         ax.set_title(
             f"{cancer_type}: {count_label(n_patients)} patients with a pre-treatment and a "
-            f"post-progression DNA sample ({resistance} resistance)",
-            fontsize=9,
+            "post-progression DNA sample",
+            fontsize=FONT_SIZE,
             loc="left",
         )
     axes[-1, 0].set_xlabel(
-        "patients (numbered, not identified); lower-left triangle: pre-treatment, upper-right: post-progression",
-        fontsize=8,
+        "patients (numbered, not identified)\n"
+        "lower-left triangle: pre-treatment sample, upper-right: post-progression sample",
     )
     handles = [Patch(facecolor=c, edgecolor="#bfc9ca", label=k) for k, c in LOF_KIND_COLOURS.items()]
-    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7, bbox_to_anchor=(0.5, 0.0))
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=3, bbox_to_anchor=(0.5, 0.0))
+    fig.suptitle(f"Pre-treatment and post-progression pairs ({resistance} resistance)")
+    fig.tight_layout(rect=(0, 0.6 / fig.get_figheight(), 1, 1))
     return fig
 
 
@@ -355,18 +382,27 @@ def lof_forest_plot(
         if ax is None:
             return _nothing_to_draw("Leading genes", note)
         ax.set_axis_off()
-        ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes, fontsize=9, color="#566573")
+        ax.text(
+            0.5,
+            0.5,
+            note,
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=FONT_SIZE,
+            color="#566573",
+        )
         return ax.figure
     created = ax is None
     if created:
-        fig, ax = plt.subplots(figsize=(8, 0.5 * len(present) + 1.6))
+        fig, ax = plt.subplots(figsize=(FIG_WIDTH, 0.5 * len(present) + 2.2))
     else:
         fig = ax.figure
     lo_limit, hi_limit = 2.0**-_LOG2_OR_LIMIT, 2.0**_LOG2_OR_LIMIT
     markers = {
-        PRIMARY_COMPARISON: ("s", "#1f4e79", "black"),
-        ALL_PRE_COMPARISON: ("^", "white", "#7f8c8d"),
-        SECONDARY_COMPARISON: ("o", "white", "#b9770e"),
+        PRIMARY_COMPARISON: ("s", OKABE_ITO["blue"], "black"),
+        ALL_PRE_COMPARISON: ("^", "white", DARK_GREY),
+        SECONDARY_COMPARISON: ("o", "white", OKABE_ITO["vermillion"]),
     }
     offsets = np.linspace(0.15, -0.15, len(comparisons)) if len(comparisons) > 1 else [0.0]
     for i, (cancer_type, gene) in enumerate(present):
@@ -411,9 +447,15 @@ def lof_forest_plot(
     ax.axvline(1.0, color="grey", ls="--", lw=0.8)
     ax.set_xscale("log", base=2)
     ax.set_xlim(lo_limit / 1.5, hi_limit * 1.5)
-    ax.set_yticks(np.arange(len(present))[::-1], [f"{g} · {t}" for t, g in present], fontsize=8)
+    # plain numbers (1/16, 1, 16) read better than superscripted powers of 2
+    ticks = 2.0 ** np.arange(-_LOG2_OR_LIMIT, _LOG2_OR_LIMIT + 1, 4)
+    ax.set_xticks(ticks, [f"{t:g}" if t >= 1 else f"1/{1 / t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_yticks(np.arange(len(present))[::-1], [f"{g} · {t}" for t, g in present])
     ax.set_xlabel("odds ratio of LoF, Firth model adjusted for TMB, purity and MSI (95% profile CI)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=1, fontsize=8)
+    # under the x label whatever the height of the axes: anchored 36 points below them
+    below = offset_copy(ax.transAxes, fig=fig, y=-36, units="points")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below, ncol=1)
     ax.set_title("Leading genes")
     if created:  # a caller's figure keeps the layout its caller chose
         fig.tight_layout()

@@ -16,19 +16,21 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.transforms import offset_copy
 
 from helpers.analysis.overview import Swimmer
-from helpers.units import DAYS_PER_MONTH, RESPONSE_COLOURS
+from helpers.plots.style import FIG_WIDTH, OKABE_ITO, RESPONSE_COLOURS, SMALL_FONT_SIZE, wrap
+from helpers.units import DAYS_PER_MONTH
 
 #: Colour of bars that show patients (no class or response).
 PATIENT_COLOUR = "#5d6d7e"
 
-#: Marker and colour of each event kind in the swimmer plot.
+#: Marker and colour of each event kind in the swimmer plot (black-edged: they sit on the bars).
 SWIMMER_EVENTS = {
-    "pre biopsy": ("o", "#884ea0"),
-    "on biopsy": ("o", "#d68910"),
-    "post biopsy": ("D", "#2e4053"),
-    "radiotherapy": ("*", "#e67e22"),
+    "pre biopsy": ("o", OKABE_ITO["reddish purple"]),
+    "on biopsy": ("s", OKABE_ITO["orange"]),
+    "post biopsy": ("D", OKABE_ITO["black"]),
+    "radiotherapy": ("*", OKABE_ITO["bluish green"]),
 }
 
 
@@ -54,13 +56,22 @@ def attrition_plot(
     count_label
         Text of a count at the end of its bar.
     """
-    fig, ax = _figure(ax, (8, 0.45 * len(attrition) + 1))
-    # one row per set: the bar is the count itself (no estimate, no error bar)
+    fig, ax = _figure(ax, (FIG_WIDTH, 0.5 * len(attrition) + 1))
+    # one row per set: the bar is the count itself (no estimate, no error bar); long names of
+    # sets are wrapped so that the bars keep most of the page's width
     sns.barplot(
-        data=attrition, x="patients", y="analysis set", color=PATIENT_COLOUR, errorbar=None, orient="h", ax=ax
+        data=attrition.assign(**{"analysis set": attrition["analysis set"].map(wrap)}),
+        x="patients",
+        y="analysis set",
+        color=PATIENT_COLOUR,
+        errorbar=None,
+        orient="h",
+        ax=ax,
     )
     ax.bar_label(
-        ax.containers[-1], labels=[f" {count_label(int(n))}" for n in attrition["patients"]], fontsize=8
+        ax.containers[-1],
+        labels=[f" {count_label(int(n))}" for n in attrition["patients"]],
+        fontsize=SMALL_FONT_SIZE,
     )
     ax.set_xlabel("patients")
     ax.set_ylabel("")
@@ -97,7 +108,7 @@ def availability_heatmap(
     )
     labels = share.map(lambda v: "" if pd.isna(v) else f"{v:.0f}%").where(~hidden, shown)
 
-    fig, ax = _figure(ax, (8, 0.4 * len(share) + 1.6))
+    fig, ax = _figure(ax, (FIG_WIDTH, 0.4 * len(share) + 1.6))
     sns.heatmap(
         share.where(~hidden),
         ax=ax,
@@ -106,14 +117,14 @@ def availability_heatmap(
         vmax=100,
         annot=labels.to_numpy(),
         fmt="",
-        annot_kws={"fontsize": 7},
+        annot_kws={"fontsize": SMALL_FONT_SIZE},
         linewidths=0.5,
         linecolor="white",
         cbar_kws={"label": "% of patients"},
     )
     # seaborn leaves masked (suppressed) cells unlabelled: label them with the suppressed count
     for i, j in zip(*np.nonzero(hidden.to_numpy()), strict=True):
-        ax.text(j + 0.5, i + 0.5, labels.iat[i, j], ha="center", va="center", fontsize=7)
+        ax.text(j + 0.5, i + 0.5, labels.iat[i, j], ha="center", va="center", fontsize=SMALL_FONT_SIZE)
     if len(share) > 1 and share.index[-1] == "All":  # set the total apart from the cancer types
         ax.axhline(len(share) - 1, color="white", linewidth=3)
     ax.set_xticklabels(ax.get_xticklabels(), rotation=30, ha="right")
@@ -133,7 +144,7 @@ def swimmer_plot(swimmer: Swimmer, ax: plt.Axes | None = None) -> plt.Figure:
     last contact. Samples and radiotherapy courses are drawn at their day.
     """
     lanes, events = swimmer.lanes, swimmer.events
-    fig, ax = _figure(ax, (9, 0.22 * len(lanes) + 1.8))
+    fig, ax = _figure(ax, (FIG_WIDTH, 0.22 * len(lanes) + 2.6))
     for _, r in lanes.iterrows():
         end = r["last_followup_day"] / DAYS_PER_MONTH
         response = r["best_response"] if isinstance(r["best_response"], str) else None
@@ -161,10 +172,27 @@ def swimmer_plot(swimmer: Swimmer, ax: plt.Axes | None = None) -> plt.Figure:
     for kind, (marker, colour) in SWIMMER_EVENTS.items():
         e = events[events["kind"] == kind]
         ax.plot(
-            e["day"] / DAYS_PER_MONTH, e["row"], marker=marker, color=colour, linestyle="none", markersize=5
+            e["day"] / DAYS_PER_MONTH,
+            e["row"],
+            marker=marker,
+            color=colour,
+            markeredgecolor="black",
+            markeredgewidth=0.5,
+            linestyle="none",
+            markersize=8 if marker == "*" else 5,
         )
     handles = [
-        Line2D([], [], marker=marker, color=colour, linestyle="none", markersize=5, label=kind)
+        Line2D(
+            [],
+            [],
+            marker=marker,
+            color=colour,
+            markeredgecolor="black",
+            markeredgewidth=0.5,
+            linestyle="none",
+            markersize=8 if marker == "*" else 5,
+            label=kind,
+        )
         for kind, (marker, colour) in SWIMMER_EVENTS.items()
     ]
     handles += [
@@ -180,10 +208,12 @@ def swimmer_plot(swimmer: Swimmer, ax: plt.Axes | None = None) -> plt.Figure:
     ax.set_yticks(
         lanes["row"],
         [f"{r} · {t}" for r, t in zip(lanes["row"], lanes["cancer_type"], strict=True)],
-        fontsize=7,
+        fontsize=SMALL_FONT_SIZE,
     )
     ax.set_xlabel("months from the start of the index ICB course (negative = before)")
-    ax.set_title("Swimmer plot of a random subset of patients (rows are numbered, not identified)")
-    ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.set_title("Swimmer plot of a random subset of patients\n(rows are numbered, not identified)")
+    # under the x label, whatever the number of lanes: anchored 36 points below the axes
+    below = offset_copy(ax.transAxes, fig=fig, y=-36, units="points")
+    ax.legend(handles=handles, ncol=4, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below)
     fig.tight_layout()
     return fig

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 
 from helpers.analysis.pps import LANDMARK_GROUPS, POOLED_RMST, PPSResult
 from helpers.errors import InputError
+from helpers.plots.style import CLASS_COLOURS, FIG_WIDTH, MAX_COLUMNS, OKABE_ITO, panel_grid
 from helpers.plots.survival import forest_plot, plot_km
-from helpers.units import CLASS_COLOURS
 
 __all__ = [
     "AT_RISK_MONTHS",
@@ -34,13 +34,19 @@ __all__ = [
 ]
 
 #: Colours of the per-type estimate and its empirical-Bayes shrunken estimate.
-OWN_COLOUR, SHRUNKEN_COLOUR = "#222222", "#d35400"
+OWN_COLOUR, SHRUNKEN_COLOUR = "#222222", OKABE_ITO["vermillion"]
+#: Colour of the line of a value planted in a simulated cohort.
+PLANTED_COLOUR = OKABE_ITO["blue"]
+#: Height of one KM panel with its at-risk rows (inches).
+KM_PANEL_HEIGHT = 3.9
 
 #: Months at which the number at risk is printed under the survival-after-progression curves.
 AT_RISK_MONTHS: tuple[float, ...] = (0, 6, 12, 18, 24)
 
 #: Colours of the landmark groups: no progression by the landmark like acquired, else like primary.
-LANDMARK_COLOURS: dict[str, str] = dict(zip(LANDMARK_GROUPS, ("#2471a3", "#c0392b"), strict=True))
+LANDMARK_COLOURS: dict[str, str] = dict(
+    zip(LANDMARK_GROUPS, (CLASS_COLOURS["acquired"], CLASS_COLOURS["primary"]), strict=True)
+)
 
 Count = Callable[[int], str]
 
@@ -93,7 +99,7 @@ def km_by_class(
     matplotlib.figure.Figure
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.8))
+        _, ax = plt.subplots(figsize=(FIG_WIDTH, 4.8))
     _km_panel(
         ax, curves, CLASS_COLOURS, at_risk_times, count, "Months since progression", "Survival probability"
     )
@@ -107,7 +113,7 @@ def km_pooled_figure(
 ) -> Figure:
     """KM curves of survival after progression by class, all cancer types together."""
     _available(result, "km_pooled_figure")
-    fig, ax = plt.subplots(figsize=(7, 4.8))
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, 4.8))
     km_by_class(
         result.curves,
         ax=ax,
@@ -126,18 +132,31 @@ def km_grid(
     count: Count | None = None,
     at_risk_times: Sequence[float] = AT_RISK_MONTHS,
 ) -> Figure:
-    """One KM panel (acquired vs primary, with at-risk numbers) per cancer type."""
+    """One KM panel (acquired vs primary, with at-risk numbers) per cancer type.
+
+    The panels fill the page's width, ``ncols`` a row (at most :data:`~helpers.plots.style.MAX_COLUMNS`,
+    so that the at-risk rows stay legible); the figure grows downwards with the cancer types.
+    One legend above the panels names the classes (the panels have none: it would hide curves).
+    """
     _available(result, "km_grid")
     by_type = result.curves_by_cancer_type
     if not by_type:
         raise InputError("km_grid: no cancer type to draw")
-    nrows = int(np.ceil(len(by_type) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.4 * ncols, 4.6 * nrows), squeeze=False)
+    fig, axes = panel_grid(
+        len(by_type), panel_height=KM_PANEL_HEIGHT, ncols=min(ncols, MAX_COLUMNS), extra_height=0.3
+    )
+    legend: dict[str, object] = {}
     for ax, (cancer_type, curves) in zip(axes.ravel(), by_type.items(), strict=False):
         km_by_class(curves, ax=ax, title=str(cancer_type), at_risk_times=at_risk_times, count=count)
-    for ax in axes.ravel()[len(by_type) :]:
-        ax.set_visible(False)
-    fig.tight_layout(h_pad=5.0, w_pad=6.0)
+        if ax.get_legend() is not None:
+            for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+                legend.setdefault(label, handle)
+            ax.get_legend().remove()
+    if legend:
+        fig.legend(
+            legend.values(), legend.keys(), loc="upper center", ncol=len(legend), bbox_to_anchor=(0.5, 1.0)
+        )
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()), h_pad=1.5, w_pad=1.0)
     return fig
 
 
@@ -158,32 +177,34 @@ def forest_figure(result: PPSResult, *, count: Count = str) -> Figure:
     """
     _available(result, "forest_figure")
     table, planted_hr = result.forest, result.planted_hr
-    fig, ax = plt.subplots(figsize=(8.5, 0.42 * len(table) + 1.6))
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, 0.42 * len(table) + 1.8))
     labelled = table.assign(label=[f"{r.label} ({count(r.deaths)} deaths)" for r in table.itertuples()])
     forest_plot(
         ax,
         labelled,
         label_col="label",
-        xlabel="Hazard ratio of death after progression, acquired vs primary (95% CI)",
+        xlabel="Hazard ratio of death after progression,\nacquired vs primary (95% CI)",
     )
     ax.axhline(0.5, color="#bbbbbb", linewidth=0.6)  # separates the pooled row
     if planted_hr is not None:
         ax.axvline(
             planted_hr,
-            color="#2471a3",
+            color=PLANTED_COLOUR,
             linestyle=":",
             linewidth=1.4,
             label=f"hazard ratio planted in the simulation ({planted_hr:g})",
         )
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)
     fig.tight_layout()
     return fig
 
 
 def immortal_time_figure(result: PPSResult, *, count: Count | None = None) -> Figure:
-    """Left: naive OS from ICB start by final class (biased); right: OS from the landmark.
+    """Top: naive OS from ICB start by final class (biased); bottom: OS from the landmark.
 
-    The left panel shades the first ``benefit_months``: the acquired group's immortal time.
+    The two panels are stacked (each as wide as the page, so that the at-risk rows with the long
+    landmark group names stay legible); ``fig.axes`` is ``[naive, landmark]``. The naive panel
+    shades the first ``benefit_months``: the acquired group's immortal time.
 
     Parameters
     ----------
@@ -198,9 +219,9 @@ def immortal_time_figure(result: PPSResult, *, count: Count | None = None) -> Fi
     """
     _available(result, "immortal_time_figure")
     benefit_months = result.benefit_months
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, (naive, landmark) = plt.subplots(2, 1, figsize=(FIG_WIDTH, 2 * KM_PANEL_HEIGHT + 0.6))
     _km_panel(
-        left,
+        naive,
         result.naive_curves,
         CLASS_COLOURS,
         [0, 6, 12, 18, 24, 30, 36],
@@ -208,13 +229,18 @@ def immortal_time_figure(result: PPSResult, *, count: Count | None = None) -> Fi
         "Months since the start of ICB",
         "Overall survival",
     )
-    left.axvspan(
-        0, benefit_months, color="#f5b041", alpha=0.25, linewidth=0, label="immortal time (acquired)"
+    naive.axvspan(
+        0,
+        benefit_months,
+        color=OKABE_ITO["orange"],
+        alpha=0.25,
+        linewidth=0,
+        label="immortal time (acquired)",
     )
-    left.legend(frameon=False, loc="upper right", fontsize="small")
-    left.set_title("Naive, BIASED: final class, from ICB start")
+    naive.legend(frameon=False, loc="upper right", fontsize="small")
+    naive.set_title("Naive, BIASED: final class, from ICB start")
     _km_panel(
-        right,
+        landmark,
         result.landmark_curves,
         LANDMARK_COLOURS,
         [0, 6, 12, 18, 24, 30],
@@ -222,8 +248,8 @@ def immortal_time_figure(result: PPSResult, *, count: Count | None = None) -> Fi
         f"Months since the landmark ({benefit_months:g} months after ICB start)",
         "Overall survival",
     )
-    right.set_title(f"Landmark at {benefit_months:g} months: patients alive then")
-    fig.tight_layout(w_pad=6.0)
+    landmark.set_title(f"Landmark at {benefit_months:g} months: patients alive then")
+    fig.tight_layout(h_pad=1.5)
     return fig
 
 
@@ -253,7 +279,7 @@ def shrinkage_figure(result: PPSResult, *, count: Count = str) -> Figure:
         raise InputError("shrinkage_figure: no cancer type has a shrunken estimate")
     h = result.heterogeneity.iloc[0]
     n = len(table) + 1
-    fig, ax = plt.subplots(figsize=(8.5, 0.5 * n + 1.8))
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, 0.5 * n + 1.8))
     y = np.arange(n)[::-1].astype(float)
     labels = []
     for yi, r in zip(y[:-1], table.itertuples(), strict=True):
@@ -280,7 +306,7 @@ def shrinkage_figure(result: PPSResult, *, count: Count = str) -> Figure:
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_yticks(y, labels)
-    ax.set_xlabel("Hazard ratio of death after progression, acquired vs primary (95% CI)")
+    ax.set_xlabel("Hazard ratio of death after progression,\nacquired vs primary (95% CI)")
     handles = [
         plt.Line2D(
             [], [], color=OWN_COLOUR, marker="s", linestyle="-", label="own estimate of the cancer type"
@@ -290,12 +316,12 @@ def shrinkage_figure(result: PPSResult, *, count: Count = str) -> Figure:
         ),
     ]
     if result.planted_hr is not None:
-        ax.axvline(result.planted_hr, color="#2471a3", linestyle=":", linewidth=1.4)
+        ax.axvline(result.planted_hr, color=PLANTED_COLOUR, linestyle=":", linewidth=1.4)
         handles.append(
-            plt.Line2D([], [], color="#2471a3", linestyle=":", label=f"planted ({result.planted_hr:g})")
+            plt.Line2D([], [], color=PLANTED_COLOUR, linestyle=":", label=f"planted ({result.planted_hr:g})")
         )
     ax.legend(
-        handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, ncol=3, fontsize="small"
+        handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, ncol=2, fontsize="small"
     )
     fig.tight_layout()
     return fig
@@ -321,7 +347,7 @@ def rmst_figure(result: PPSResult, *, count: Count = str) -> Figure:
         result.rmst["status"].str.startswith("estimated") | (result.rmst["set"] == POOLED_RMST)
     ]
     table = table[np.isfinite(table["difference"])]
-    fig, ax = plt.subplots(figsize=(9.5, 0.42 * len(table) + 1.9))
+    fig, ax = plt.subplots(figsize=(FIG_WIDTH, 0.5 * len(table) + 1.9))
     y = np.arange(len(table))[::-1]
     pooled = (table["set"] == POOLED_RMST).to_numpy()
     ax.hlines(y, table["ci_low"], table["ci_high"], color="black", linewidth=1)
@@ -330,7 +356,7 @@ def rmst_figure(result: PPSResult, *, count: Count = str) -> Figure:
     ax.axvline(0.0, color="grey", linestyle="--", linewidth=0.8)
     ax.axhline(0.5, color="#bbbbbb", linewidth=0.6)
     labels = [
-        f"{r.set} ({count(int(r.n_acquired))} acquired, {count(int(r.n_primary))} primary)"
+        f"{r.set}\n({count(int(r.n_acquired))} acquired, {count(int(r.n_primary))} primary)"
         for r in table.itertuples()
     ]
     ax.set_yticks(y, labels)
@@ -341,11 +367,11 @@ def rmst_figure(result: PPSResult, *, count: Count = str) -> Figure:
     if result.planted_rmst is not None:
         ax.axvline(
             result.planted_rmst,
-            color="#2471a3",
+            color=PLANTED_COLOUR,
             linestyle=":",
             linewidth=1.4,
             label=f"difference planted in the simulation ({result.planted_rmst:.2f} months)",
         )
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)
     fig.tight_layout()
     return fig

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.transforms import offset_copy
 
 from helpers.analysis.radiotherapy import MODALITY_CLASSES, RT_TIMINGS, RTCohortResult, RTSensitivityResult
 from helpers.errors import InputError, require_columns
+from helpers.plots.style import FIG_WIDTH, OKABE_ITO, SMALL_FONT_SIZE, wrap
 from helpers.plots.survival import forest_plot, plot_km
 from helpers.stats import survival
 from helpers.units import DAYS_PER_MONTH
@@ -43,13 +45,21 @@ SCOPE_LABELS = {
     "in_field": "in-field response",
     "unreported": "scope not reported",
 }
-ROLE_COLOURS = {"rt": "#1f4e79", "icb_alone": "#a04000"}
+ROLE_COLOURS = {"rt": OKABE_ITO["blue"], "icb_alone": OKABE_ITO["vermillion"]}
 MODALITY_COLOURS = {
-    "low_dose": "#7fb3d5",
-    "conventional": "#52be80",
-    "hypofractionated": "#f5b041",
-    "SBRT": "#c0392b",
+    "low_dose": OKABE_ITO["sky blue"],
+    "conventional": OKABE_ITO["bluish green"],
+    "hypofractionated": OKABE_ITO["orange"],
+    "SBRT": OKABE_ITO["vermillion"],
 }
+#: Colours of the response scopes (in-field, out-of-field, ...) in :func:`response_bars`.
+SCOPE_COLOURS = (OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["reddish purple"])
+#: Colour of the line of a hazard ratio planted in a simulated cohort.
+PLANTED_COLOUR = OKABE_ITO["vermillion"]
+#: Characters per line of the study labels of :func:`literature_forest` (longer ones are wrapped).
+LABEL_WIDTH = 42
+#: Height of one KM panel with its at-risk rows (inches).
+KM_PANEL_HEIGHT = 3.9
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
@@ -109,19 +119,21 @@ def literature_forest(
     shown = rows[rows["shown"]]
     if shown.empty:
         raise InputError("literature_forest: no row to show")
-    fig, ax = _axes(ax, (9, 0.32 * len(shown) + 2.6))
+    fig, ax = _axes(ax, (FIG_WIDTH, 0.42 * len(shown) + 2.8))
     y = 0.0
     ticks, labels = [], []
     for (setting, scope), group in shown.groupby(["setting", "response_scope"], sort=False):
-        ax.text(
-            -0.02,
-            y,
+        # the group's heading starts at the figure's left edge, on a row of its own
+        ax.annotate(
             f"{SETTING_LABELS.get(setting, setting)}: {SCOPE_LABELS.get(scope, scope)}",
-            transform=ax.get_yaxis_transform(),
-            ha="right",
+            xy=(0, y),
+            xycoords=("figure fraction", "data"),
+            xytext=(6, 0),
+            textcoords="offset points",
+            ha="left",
             va="center",
             fontweight="bold",
-            fontsize=9,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},  # hides the y axis behind it
         )
         y -= 1
         for _, r in group.iterrows():
@@ -142,9 +154,10 @@ def literature_forest(
                     linestyle="none",
                 )
                 text = f"{100 * r['orr']:.1f}% (no counts)"
-            ax.text(1.01, y, text, transform=ax.get_yaxis_transform(), va="center", fontsize=8)
+            ax.text(1.01, y, text, transform=ax.get_yaxis_transform(), va="center", fontsize=SMALL_FONT_SIZE)
             ticks.append(y)
-            labels.append(str(r["label"]) + (" [ICB alone]" if r["arm_role"] == "icb_alone" else ""))
+            label = str(r["label"]) + (" [ICB\u00a0alone]" if r["arm_role"] == "icb_alone" else "")
+            labels.append(wrap(label, LABEL_WIDTH))
             y -= 1
         if pooled is not None and len(pooled):
             done = pooled[
@@ -156,10 +169,12 @@ def literature_forest(
                 est, lo, hi = 100 * p["pooled_logit"], 100 * p["ci_low_logit"], 100 * p["ci_high_logit"]
                 ax.fill([lo, est, hi, est], [y, y + 0.3, y, y - 0.3], color="black")
                 ticks.append(y)
-                labels.append(f"pooled ({p['rt_modality']}, k = {p['k']}, I² = {p['i2_pct']:.0f}%)")
+                labels.append(
+                    wrap(f"pooled ({p['rt_modality']}, k = {p['k']}, I² = {p['i2_pct']:.0f}%)", LABEL_WIDTH)
+                )
                 y -= 1
         y -= 0.6
-    ax.set_yticks(ticks, labels, fontsize=8)
+    ax.set_yticks(ticks, labels, fontsize=SMALL_FONT_SIZE)
     ax.set_ylim(y + 0.4, 0.8)
     ax.set_xlim(0, 100)
     ax.set_xlabel("objective response (%), 95% CI (logit scale) where counts are known")
@@ -173,7 +188,9 @@ def literature_forest(
         label="RT arm, printed % only",
     )
     ax.plot([], [], "s", color=ROLE_COLOURS["icb_alone"], label="ICB-alone comparator")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=8)
+    # under the x label whatever the number of rows: anchored 36 points below the axes
+    below = offset_copy(ax.transAxes, fig=fig, y=-36, units="points")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below, ncol=3)
     ax.set_title(title)
     fig.tight_layout()
     return fig
@@ -196,12 +213,12 @@ def eqd2_by_modality(
     edges : tuple of float
         EQD2 group edges to mark with dashed lines.
     ax : matplotlib.axes.Axes, optional
-        Where to draw (default: a new 8 x 3.2 inch figure).
+        Where to draw (default: a new figure as wide as the page, 3.2 inches high).
     title : str
         Axes title.
     """
     require_columns(courses, ["timing", "modality", "eqd2_gy"], "RT courses")
-    fig, ax = _axes(ax, (8, 3.2))
+    fig, ax = _axes(ax, (FIG_WIDTH, 3.2))
     post = courses[courses["timing"] == RT_TIMINGS[2]]
     present = [m for m in MODALITY_CLASSES if (post["modality"] == m).any()]
     for i, modality in enumerate(present):
@@ -246,7 +263,7 @@ def response_bars(
         Formats counts in the labels (pass :func:`helpers.book.privacy.count_label` so that small
         counts are suppressed for restricted cohorts).
     ax : matplotlib.axes.Axes, optional
-        Where to draw (default: a new 8 x 4 inch figure).
+        Where to draw (default: a new figure as wide as the page, 4 inches high).
     xlabel, title : str, optional
         Axis label of the groups and axes title.
     """
@@ -255,18 +272,19 @@ def response_bars(
         ["scope", "group", "responses", "evaluable", "ORR %", "CI low %", "CI high %"],
         "response table",
     )
-    fig, ax = _axes(ax, (8, 4))
+    fig, ax = _axes(ax, (FIG_WIDTH, 4.2))
     scopes = list(dict.fromkeys(table["scope"]))
     groups = list(dict.fromkeys(table["group"]))
     width = 0.8 / max(len(scopes), 1)
-    colours = ["#1f4e79", "#e67e22", "#7d3c98"]
     for s, scope in enumerate(scopes):
         sub = table[table["scope"] == scope].set_index("group").reindex(groups)
         x = np.arange(len(groups)) + (s - (len(scopes) - 1) / 2) * width
         orr = sub["ORR %"].to_numpy(float)
         low = orr - sub["CI low %"].to_numpy(float)
         high = sub["CI high %"].to_numpy(float) - orr
-        ax.bar(x, np.nan_to_num(orr), width=width * 0.9, color=colours[s % 3], label=scope)
+        ax.bar(
+            x, np.nan_to_num(orr), width=width * 0.9, color=SCOPE_COLOURS[s % len(SCOPE_COLOURS)], label=scope
+        )
         ax.errorbar(x, orr, yerr=[low, high], fmt="none", ecolor="black", linewidth=0.8, capsize=2)
         for xi, (_, r) in zip(x, sub.iterrows(), strict=True):
             if pd.notna(r["evaluable"]) and r["evaluable"] > 0:
@@ -277,10 +295,10 @@ def response_bars(
                     f"{count_label(int(r['responses']))}/{count_label(int(r['evaluable']))}",
                     ha="center",
                     va="bottom",
-                    fontsize=7,
+                    fontsize=SMALL_FONT_SIZE,
                 )
     ax.set_xticks(range(len(groups)), groups)
-    ax.set_ylabel("objective response, % of evaluable courses (exact 95% CI)")
+    ax.set_ylabel("objective response (%)\nof evaluable courses, exact 95% CI")
     ax.set_ylim(0, 105)
     ax.legend(loc="upper left")
     if xlabel is not None:
@@ -289,6 +307,12 @@ def response_bars(
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def _legend_below(ax: Axes) -> None:
+    """The legend under the x label (not over the rows), whatever the height of the axes."""
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-36, units="points")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below)
 
 
 def _drawable(estimates: pd.DataFrame) -> pd.DataFrame:
@@ -317,7 +341,7 @@ def rt_estimates_forest(
     planted_hr : float, optional
         The hazard ratio planted in a simulated cohort (drawn as a dotted line).
     ax : matplotlib.axes.Axes, optional
-        Where to draw (default: a new 8 x 4 inch figure).
+        Where to draw (default: a new figure as wide as the page, its height growing with the rows).
     title : str
         Axes title.
     """
@@ -325,16 +349,16 @@ def rt_estimates_forest(
     fitted = _drawable(estimates)
     if fitted.empty:
         raise InputError("rt_estimates_forest: no model was fitted")
-    fig, ax = _axes(ax, (8, 4))
+    fig, ax = _axes(ax, (FIG_WIDTH, 0.55 * len(fitted) + 1.6))
     fitted["label"] = fitted["model"] + "\n(" + fitted["bias"] + ")"
     forest_plot(ax, fitted, label_col="label", xlabel="hazard ratio of death, RT vs no RT (95% CI)")
     if planted_hr is not None:
         ax.axvline(
-            planted_hr, color="#c0392b", linestyle=":", linewidth=1.5, label=f"planted HR {planted_hr:g}"
+            planted_hr, color=PLANTED_COLOUR, linestyle=":", linewidth=1.5, label=f"planted HR {planted_hr:g}"
         )
-        ax.legend(loc="upper right", fontsize=8)
-    ax.tick_params(axis="y", labelsize=8)
-    ax.set_title(title)
+        _legend_below(ax)
+    ax.tick_params(axis="y", labelsize=SMALL_FONT_SIZE)
+    ax.set_title(title, loc="right")  # the labels take the left of the figure
     fig.tight_layout()
     return fig
 
@@ -357,7 +381,7 @@ def rt_sensitivity_forest(
     planted_hr : float, optional
         The hazard ratio of RT planted in a simulated cohort (dotted line).
     ax : matplotlib.axes.Axes, optional
-        Where to draw (default: a new 8 x 4 inch figure).
+        Where to draw (default: a new figure as wide as the page, its height growing with the rows).
     title : str
         Axes title.
     """
@@ -374,22 +398,22 @@ def rt_sensitivity_forest(
     }
     fired = set(result.fired)
     fitted["label"] = [
-        f"{model}  [warning]" if rule_of.get(key) in fired else model
+        wrap(f"{model} [warning]" if rule_of.get(key) in fired else model, 44)
         for key, model in zip(fitted["analysis"], fitted["model"], strict=True)
     ]
-    fig, ax = _axes(ax, (8, 4))
+    fig, ax = _axes(ax, (FIG_WIDTH, 0.55 * len(fitted) + 1.6))
     forest_plot(ax, fitted, label_col="label", xlabel="hazard ratio of death (95% CI)")
     if planted_hr is not None:
         ax.axvline(
             planted_hr,
-            color="#c0392b",
+            color=PLANTED_COLOUR,
             linestyle=":",
             linewidth=1.5,
             label=f"planted HR of RT {planted_hr:g}",
         )
-        ax.legend(loc="upper right", fontsize=8)
-    ax.tick_params(axis="y", labelsize=8)
-    ax.set_title(title)
+        _legend_below(ax)
+    ax.tick_params(axis="y", labelsize=SMALL_FONT_SIZE)
+    ax.set_title(title, loc="right")
     fig.tight_layout()
     return fig
 
@@ -427,12 +451,13 @@ def km_by_rt(
     xlabel : str
         Axis label.
     ax : matplotlib.axes.Axes, optional
-        Where to draw (default: a new 5.5 x 4.6 inch figure).
+        Where to draw (default: a new figure as wide as the page).
     title : str, optional
         Axes title.
     """
     require_columns(data, [time_col, event_col, group_col], "survival table")
-    fig, ax = _axes(ax, (5.5, 4.6))
+    created = ax is None
+    fig, ax = _axes(ax, (FIG_WIDTH, 4.6))
     curves = {}
     for value, label in labels.items():
         sub = data[data[group_col] == value]
@@ -448,14 +473,18 @@ def km_by_rt(
     )
     if title is not None:
         ax.set_title(title)
+    if created:  # a caller's figure keeps the layout its caller chose
+        fig.tight_layout()
     return fig
 
 
 def km_naive_and_landmark(result: RTCohortResult) -> Figure:
-    """Kaplan–Meier curves of the two designs side by side: naive grouping and landmark.
+    """Kaplan–Meier curves of the two designs, one above the other: naive grouping and landmark.
 
-    Left: RT at any time after progression vs never, from progression (biased: the RT curve
-    cannot drop before RT starts). Right: patients alive at the landmark, by RT before it, from
+    The panels are stacked, each as wide as the page (side by side, the at-risk rows with their
+    long group names would not fit); ``fig.axes`` is ``[naive, landmark]``.
+    Top: RT at any time after progression vs never, from progression (biased: the RT curve
+    cannot drop before RT starts). Bottom: patients alive at the landmark, by RT before it, from
     the landmark (``result.landmark_set``). At-risk counts below ``result.min_count`` are
     suppressed (restricted cohorts).
 
@@ -464,7 +493,7 @@ def km_naive_and_landmark(result: RTCohortResult) -> Figure:
     result : RTCohortResult
         From :func:`helpers.analysis.radiotherapy.cohort_analysis`.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    fig, axes = plt.subplots(2, 1, figsize=(FIG_WIDTH, 2 * KM_PANEL_HEIGHT + 0.6))
     km_by_rt(
         result.post_progression,
         "ever_rt",
@@ -482,5 +511,5 @@ def km_naive_and_landmark(result: RTCohortResult) -> Figure:
         ax=axes[1],
         title="Landmark",
     )
-    fig.tight_layout()
+    fig.tight_layout(h_pad=1.5)
     return fig

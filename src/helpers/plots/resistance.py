@@ -12,7 +12,8 @@ import seaborn as sns
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from helpers.units import CLASS_COLOURS, CLASSES
+from helpers.plots.style import CLASS_COLOURS, FIG_WIDTH
+from helpers.units import CLASSES
 
 
 def class_label(resistance_class: str) -> str:
@@ -52,7 +53,7 @@ def class_bars(
     long["class"] = long["class"].map(class_label)
     labels = [class_label(c) for c in present]
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.42 * len(counts) + 1.4))
+        fig, ax = plt.subplots(figsize=(FIG_WIDTH, 0.42 * len(counts) + 1.4))
     else:
         fig = ax.figure
     sns.histplot(
@@ -80,7 +81,6 @@ def class_bars(
         handles=[Patch(color=CLASS_COLOURS[c], label=class_label(c)) for c in present],
         loc="center left",
         bbox_to_anchor=(1.01, 0.5),
-        fontsize=8,
     )
     fig.tight_layout()
     return fig

@@ -23,6 +23,10 @@ from helpers.stats.survival import at_risk_table
 
 __all__ = ["plot_km", "forest_plot"]
 
+#: Distance (points) from the bottom of a KM panel to its "Number at risk" line (under the tick
+#: labels and the x label), and from one at-risk row to the next.
+AT_RISK_TOP, AT_RISK_STEP = 46.0, 12.0
+
 
 def _as_mapping(
     fitters: Mapping[str, KaplanMeierFitter] | Sequence[KaplanMeierFitter] | KaplanMeierFitter,
@@ -115,13 +119,15 @@ def plot_km(
         table = at_risk_table(curves, times, min_cell_count=min_cell_count)
         ax.set_xticks(times)
         ax.set_xlim(min(0.0, times[0]), max(times[-1], ax.get_xlim()[1]))
-        # one text row per curve below the axis, in axes coordinates vertically
-        # row labels end 18 points left of the axis so they clear the counts centred at t = 0
+        # one text row per curve below the axis; rows are placed in points under the axes
+        # (below the tick labels and the x label), so that their spacing does not depend on the
+        # height of the panel; row labels end 18 points left of the axis so they clear the
+        # counts centred at t = 0
         ax.annotate(
             "Number at risk",
-            xy=(0, -0.22),
+            xy=(0, 0),
             xycoords="axes fraction",
-            xytext=(-18, 0),
+            xytext=(-18, -AT_RISK_TOP),
             textcoords="offset points",
             ha="right",
             va="center",
@@ -129,12 +135,12 @@ def plot_km(
             fontweight="bold",
         )
         for row_number, (label, counts) in enumerate(table.iterrows()):
-            y = -0.30 - 0.08 * row_number
+            offset = -AT_RISK_TOP - AT_RISK_STEP * (row_number + 1)
             ax.annotate(
                 label,
-                xy=(0, y),
+                xy=(0, 0),
                 xycoords="axes fraction",
-                xytext=(-18, 0),
+                xytext=(-18, offset),
                 textcoords="offset points",
                 ha="right",
                 va="center",
@@ -144,8 +150,10 @@ def plot_km(
                 text = f"<{min_cell_count}" if pd.isna(n) else label_of(int(n))
                 ax.annotate(
                     text,
-                    xy=(t, y),
+                    xy=(t, 0),
                     xycoords=("data", "axes fraction"),
+                    xytext=(0, offset),
+                    textcoords="offset points",
                     ha="center",
                     va="center",
                     fontsize="small",

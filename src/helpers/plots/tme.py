@@ -3,7 +3,8 @@ patient identifier (samples are unlabelled columns of a heat map).
 
 The tables drawn are those of :class:`helpers.analysis.tme.TMEChapter`. Heat maps and stacked
 shares are drawn with seaborn; the alluvial flows and the medians over time with matplotlib.
-Colours of subtypes and classes are those of :mod:`helpers.units`.
+Colours of subtypes and classes are those of :mod:`helpers.plots.style`, keyed by the names of
+:mod:`helpers.units`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,19 @@ import seaborn as sns
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
+from matplotlib.transforms import offset_copy
 
-from helpers.units import CLASS_COLOURS, SUBTYPE_COLOURS, SUBTYPE_NAMES, SUBTYPES, TIMEPOINTS
+from helpers.plots.style import (
+    CLASS_COLOURS,
+    FIG_WIDTH,
+    MAX_COLUMNS,
+    MAX_SMALL_COLUMNS,
+    OKABE_ITO,
+    SMALL_FONT_SIZE,
+    SUBTYPE_COLOURS,
+    panel_grid,
+)
+from helpers.units import SUBTYPE_NAMES, SUBTYPES, TIMEPOINTS
 
 __all__ = [
     "alluvial",
@@ -36,7 +48,7 @@ SCORE_CMAP = "RdBu_r"
 #: Colour of a missing class or subtype in the sample strips.
 NO_COLOUR = "#ffffff"
 #: Colours of the stratified (the chapter's) and the pooled (confounded) shifts.
-STRATIFIED_COLOUR = "#1b4f72"
+STRATIFIED_COLOUR = OKABE_ITO["blue"]
 POOLED_COLOUR = "#b3b6b7"
 
 
@@ -68,7 +80,7 @@ def axes_scatter(samples: pd.DataFrame, title: str, ax: plt.Axes | None = None) 
     ax
         Axes to draw on (default: a new figure).
     """
-    fig, ax = _own_axes(ax, (6.2, 5.2))
+    fig, ax = _own_axes(ax, (FIG_WIDTH, 5.2))
     called = samples.dropna(subset=["immune_axis", "fibrotic_axis", "subtype"])
     sns.scatterplot(
         data=called,
@@ -88,7 +100,7 @@ def axes_scatter(samples: pd.DataFrame, title: str, ax: plt.Axes | None = None) 
     ax.set_xlabel("fibrotic axis (scaled; 0 = reference median)")
     ax.set_ylabel("immune axis (scaled; 0 = reference median)")
     ax.set_title(title)
-    ax.legend(handles=_subtype_handles(), fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(handles=_subtype_handles(), loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
 
@@ -124,7 +136,7 @@ def subtype_bars(
         .melt(id_vars="group", var_name="subtype", value_name="samples")
     )
     long["group"] = pd.Categorical(long["group"], categories=names)
-    fig, ax = _own_axes(ax, (8, 0.45 * len(counts) + 1.6))
+    fig, ax = _own_axes(ax, (FIG_WIDTH, 0.45 * len(counts) + 1.6))
     sns.histplot(
         data=long,
         y="group",
@@ -142,14 +154,14 @@ def subtype_bars(
         ax=ax,
     )
     for position, n in enumerate(counts["n"]):
-        ax.text(1.01, position, f"n={label(int(n))}", va="center", fontsize=8)
+        ax.text(1.01, position, f"n={label(int(n))}", va="center", fontsize=SMALL_FONT_SIZE)
     ax.set_xlim(0, 1.12)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1])
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     ax.set_xlabel("share of samples")
     ax.set_ylabel("")
     ax.set_title(title)
-    ax.legend(handles=_subtype_handles(), fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.legend(handles=_subtype_handles(), loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
 
@@ -213,9 +225,16 @@ def _alluvial_panel(ax: plt.Axes, title: str, table: pd.DataFrame, label: Callab
                 edgecolor="white",
             )
             side, ha = (-0.02, "right") if x0 == 0 else (1.02, "left")
-            ax.text(side, bottom + height / 2, f"{s} ({label(count)})", ha=ha, va="center", fontsize=8)
-    ax.text(width / 2, -0.02, "pre", ha="center", va="top", fontsize=9)
-    ax.text(1 - width / 2, -0.02, "post", ha="center", va="top", fontsize=9)
+            ax.text(
+                side,
+                bottom + height / 2,
+                f"{s} ({label(count)})",
+                ha=ha,
+                va="center",
+                fontsize=SMALL_FONT_SIZE,
+            )
+    ax.text(width / 2, -0.02, "pre", ha="center", va="top")
+    ax.text(1 - width / 2, -0.02, "post", ha="center", va="top")
 
 
 def alluvial(
@@ -235,11 +254,11 @@ def alluvial(
     label
         Writes a count for the figure (see :func:`subtype_bars`).
     axes
-        One Axes per panel (default: a new figure with a row of panels).
+        One Axes per panel (default: a new figure as wide as the page, two panels a row).
     """
     if axes is None:
-        fig, grid = plt.subplots(1, len(flows), figsize=(5.2 * len(flows), 4.8), squeeze=False)
-        axes = list(grid[0])
+        _, grid = panel_grid(len(flows), panel_height=4.2, ncols=MAX_COLUMNS)
+        axes = list(grid.ravel()[: len(flows)])
     fig = axes[0].figure
     for ax, (klass, table) in zip(axes, flows.items(), strict=True):
         _alluvial_panel(ax, f"{klass.replace('_', ' ')} resistance", table, label)
@@ -259,15 +278,17 @@ def scores_over_time(
     min_n
         Groups with fewer samples are not drawn.
     axes
-        One Axes per signature (default: a new figure with a row of panels sharing y).
+        One Axes per signature (default: a new figure as wide as the page, three small panels a
+        row sharing y, the legend under them).
     """
     signatures = list(dict.fromkeys(table["signature"]))
     classes = list(dict.fromkeys(table["resistance_class"]))
+    created = axes is None
     if axes is None:
-        fig, grid = plt.subplots(
-            1, len(signatures), figsize=(4.2 * len(signatures), 3.8), squeeze=False, sharey=True
+        _, grid = panel_grid(
+            len(signatures), panel_height=2.9, ncols=MAX_SMALL_COLUMNS, extra_height=0.5, sharey=True
         )
-        axes = list(grid[0])
+        axes = list(grid.ravel()[: len(signatures)])
     fig = axes[0].figure
     offsets = np.linspace(-0.12, 0.12, max(1, len(classes)))
     for ax, signature in zip(axes, signatures, strict=True):
@@ -292,11 +313,19 @@ def scores_over_time(
             )
         ax.axhline(0, color="#7f8c8d", lw=0.7, ls="--")
         ax.set_xticks(range(len(TIMEPOINTS)), TIMEPOINTS)
-        ax.set_title(signature, fontsize=10)
+        ax.set_title(signature, fontsize=SMALL_FONT_SIZE + 1)
         ax.set_xlabel("timepoint")
-    axes[0].set_ylabel("scaled score (median, IQR)")
-    axes[-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
+    for ax in axes:  # the first panel of each row
+        spec = ax.get_subplotspec()
+        if spec is None or spec.is_first_col():
+            ax.set_ylabel("scaled score (median, IQR)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    if created:  # one legend for every panel, under them
+        fig.legend(handles, labels, loc="lower center", ncol=max(1, len(labels)), bbox_to_anchor=(0.5, 0.0))
+        fig.tight_layout(rect=(0, 0.45 / fig.get_figheight(), 1, 1))
+    else:
+        axes[-1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        fig.tight_layout()
     return fig
 
 
@@ -316,7 +345,7 @@ def median_heatmap(
     ax
         Axes to draw on (default: a new figure sized to the matrix).
     """
-    fig, ax = _own_axes(ax, (1.1 * matrix.shape[1] + 3.5, 0.32 * matrix.shape[0] + 1.6))
+    fig, ax = _own_axes(ax, (min(FIG_WIDTH, 1.1 * matrix.shape[1] + 3.5), 0.32 * matrix.shape[0] + 1.8))
     sns.heatmap(
         matrix.astype(float),
         cmap=SCORE_CMAP,
@@ -325,7 +354,7 @@ def median_heatmap(
         vmax=limit,
         annot=True,
         fmt=".2f",
-        annot_kws={"fontsize": 7},
+        annot_kws={"fontsize": SMALL_FONT_SIZE},
         linewidths=0.5,
         linecolor="white",
         cbar_kws={"label": "median scaled score"},
@@ -345,7 +374,7 @@ def _strip(ax: plt.Axes, colours: list[str], name: str) -> None:
     codes = np.array([[palette.index(c) for c in colours]])
     sns.heatmap(codes, cmap=ListedColormap(palette), vmin=-0.5, vmax=len(palette) - 0.5, cbar=False, ax=ax)
     ax.set_xticks([])
-    ax.set_yticks([0.5], [name], rotation=0, fontsize=8)
+    ax.set_yticks([0.5], [name], rotation=0, fontsize=SMALL_FONT_SIZE)
 
 
 def sample_heatmap(scaled: pd.DataFrame, samples: pd.DataFrame, title: str, limit: float = 2.5) -> plt.Figure:
@@ -375,15 +404,11 @@ def sample_heatmap(scaled: pd.DataFrame, samples: pd.DataFrame, title: str, limi
         _subtype=pd.Categorical(samples["subtype"], SUBTYPES),
     ).sort_values(["_class", "_subtype", "immune_axis"], ascending=[True, True, False])
     values = scaled.loc[:, order["sample_id"]].astype(float)
-    fig = plt.figure(figsize=(10, 0.2 * scaled.shape[0] + 2.2))
-    grid = fig.add_gridspec(
-        3,
-        2,
-        height_ratios=[0.35, 0.35, 0.2 * scaled.shape[0]],
-        width_ratios=[1, 0.02],
-        hspace=0.05,
-        wspace=0.03,
-    )
+    # constrained layout (tight_layout cannot lay out the colour bar of a grid): room for the
+    # signature names on the left and for the legend under the heat map
+    fig = plt.figure(figsize=(FIG_WIDTH, 0.2 * scaled.shape[0] + 2.4), layout="constrained")
+    fig.get_layout_engine().set(hspace=0.01, wspace=0.01)
+    grid = fig.add_gridspec(3, 2, height_ratios=[0.35, 0.35, 0.2 * scaled.shape[0]], width_ratios=[1, 0.02])
     class_ax, subtype_ax = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0])
     main, bar_ax = fig.add_subplot(grid[2, 0]), fig.add_subplot(grid[2, 1])
     _strip(class_ax, [CLASS_COLOURS.get(str(k), "#d5d8dc") for k in order["resistance_class"]], "class")
@@ -400,15 +425,21 @@ def sample_heatmap(scaled: pd.DataFrame, samples: pd.DataFrame, title: str, limi
         cbar_kws={"label": "scaled score"},
         ax=main,
     )
-    main.tick_params(axis="y", labelsize=8)
+    main.tick_params(axis="y", labelsize=SMALL_FONT_SIZE)
     main.set_ylabel("")
     main.set_xlabel(f"samples ({values.shape[1]}), ordered by class, subtype and immune axis")
     class_ax.set_title(title)
     shown = dict.fromkeys(order["resistance_class"].dropna())  # in the order of the strip
     handles = [Patch(color=CLASS_COLOURS[k], label=k.replace("_", " ")) for k in shown if k in CLASS_COLOURS]
     handles += _subtype_handles(names=False)
+    # under the x label whatever the number of signatures: anchored 30 points below the heat map
+    below = offset_copy(main.transAxes, fig=fig, y=-30, units="points")
     main.legend(
-        handles=handles, fontsize=7, ncol=len(handles), loc="upper center", bbox_to_anchor=(0.5, -0.08)
+        handles=handles,
+        ncol=min(len(handles), 6),
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=below,
     )
     return fig
 
@@ -436,7 +467,7 @@ def carrier_effect_heatmap(
     estimate = effects.pivot(index="row", columns="signature", values="estimate").loc[rows, columns]
     q = effects.pivot(index="row", columns="signature", values="q").loc[rows, columns]
     stars = np.where(q.to_numpy(dtype=float) < fdr, "*", "")
-    fig, ax = _own_axes(ax, (0.55 * len(columns) + 3, 0.42 * len(rows) + 2.4))
+    fig, ax = _own_axes(ax, (min(FIG_WIDTH, 0.55 * len(columns) + 3), max(3.6, 0.42 * len(rows) + 2.4)))
     sns.heatmap(
         estimate.astype(float),
         cmap=SCORE_CMAP,
@@ -448,11 +479,11 @@ def carrier_effect_heatmap(
         annot_kws={"fontsize": 12, "fontweight": "bold"},  # seaborn picks black or white per cell
         linewidths=0.5,
         linecolor="white",
-        cbar_kws={"label": "carriers − non-carriers (scaled units)"},
+        cbar_kws={"label": "carriers − non-carriers\n(scaled units)"},
         ax=ax,
     )
-    ax.set_xticks(ax.get_xticks(), columns, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(ax.get_yticks(), rows, rotation=0, fontsize=8)
+    ax.set_xticks(ax.get_xticks(), columns, rotation=60, ha="right", fontsize=SMALL_FONT_SIZE)
+    ax.set_yticks(ax.get_yticks(), rows, rotation=0, fontsize=SMALL_FONT_SIZE)
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_title(f"LoF carriers after progression (* q < {fdr:g})")
@@ -487,7 +518,7 @@ def shift_comparison(
         Axes to draw on (default: a new figure sized to the table).
     """
     signatures = list(stratified.index)
-    fig, ax = _own_axes(ax, (7.0, 0.42 * len(signatures) + 1.6))
+    fig, ax = _own_axes(ax, (FIG_WIDTH, 0.42 * len(signatures) + 1.6))
     position = np.arange(len(signatures))[::-1].astype(float)
     for table, offset, colour, label in (
         (stratified, 0.14, STRATIFIED_COLOUR, strata_label),
@@ -497,9 +528,9 @@ def shift_comparison(
         ax.hlines(position + offset, values["ci_low"], values["ci_high"], color=colour, linewidth=1.6)
         ax.plot(values["shift"], position + offset, "o", color=colour, markersize=5, label=label)
     ax.axvline(0, color="#566573", linewidth=0.8, linestyle="--")
-    ax.set_yticks(position, [s.replace("_", " ") for s in signatures], fontsize=8)
+    ax.set_yticks(position, [s.replace("_", " ") for s in signatures], fontsize=SMALL_FONT_SIZE)
     ax.set_xlabel(xlabel)
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=SMALL_FONT_SIZE, loc="best")
     fig.tight_layout()
     return fig

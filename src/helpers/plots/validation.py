@@ -14,17 +14,26 @@ import pandas as pd
 import seaborn as sns
 
 from helpers.analysis.validation import PHENOTYPES, PublicPPS
+from helpers.plots.style import (
+    DARK_GREY,
+    FIG_WIDTH,
+    FONT_SIZE,
+    OKABE_ITO,
+    SMALL_FONT_SIZE,
+    TICK_FONT_SIZE,
+    panel_grid,
+)
 from helpers.plots.survival import forest_plot
 
 #: Colour of the points of individual samples.
 POINT_COLOUR = "#5d6d7e"
 
 
-def _nothing_to_show(text: str, size: tuple[float, float] = (8, 1.2)) -> plt.Figure:
+def _nothing_to_show(text: str, size: tuple[float, float] = (FIG_WIDTH, 1.2)) -> plt.Figure:
     """A small figure that says why there is no plot."""
     fig, ax = plt.subplots(figsize=size)
     ax.axis("off")
-    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=9, color="#555555")
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=FONT_SIZE, color=DARK_GREY)
     return fig
 
 
@@ -42,7 +51,7 @@ def pps_forest_figure(pps: PublicPPS, ax: plt.Axes | None = None) -> plt.Figure:
     names = ["Pooled, no overlapping cohorts" if str(n).startswith("pooled") else str(n) for n in rows.index]
     rows["label"] = [f"{name}\n{int(d)} deaths" for name, d in zip(names, deaths, strict=True)]
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.6 * len(rows) + 1.4))
+        fig, ax = plt.subplots(figsize=(FIG_WIDTH, 0.6 * len(rows) + 1.4))
     else:
         fig = ax.figure
     forest_plot(
@@ -55,7 +64,7 @@ def pps_forest_figure(pps: PublicPPS, ax: plt.Axes | None = None) -> plt.Figure:
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.set_xlim(0.08, 2.5)
-    ax.set_title("Survival after progression in the public cohorts (real patients)")
+    ax.set_title("Survival after progression in the public cohorts (real patients)", loc="right")
     fig.tight_layout()
     return fig
 
@@ -75,8 +84,9 @@ def phenotype_figure(
     if data.empty:
         return _nothing_to_show("No RNA samples with a CD8 immune phenotype (IMvigor210) were found.")
     n = data["phenotype"].value_counts().reindex(PHENOTYPES, fill_value=0)
-    fig, axes = plt.subplots(1, len(signatures), figsize=(3.2 * len(signatures), 3.4))
-    for ax, sig in zip(np.atleast_1d(axes), signatures, strict=True):
+    # two panels a row as wide as the page (three would crowd the phenotype names); more rows below
+    fig, grid = panel_grid(len(signatures), panel_height=3.0, extra_height=0.4)
+    for ax, sig in zip(grid.ravel(), signatures, strict=False):
         sns.boxplot(
             data=data,
             x="phenotype",
@@ -101,9 +111,9 @@ def phenotype_figure(
         )
         ax.set_xticks(range(len(PHENOTYPES)), [f"{p}\n(n={n[p]})" for p in PHENOTYPES])
         ax.set_xlabel("")
-        ax.set_title(sig, fontsize=9)
-        ax.set_ylabel("ssGSEA score (raw)")
-    fig.suptitle("IMvigor210: signature scores by CD8 immune phenotype (real patients)", fontsize=10)
+        ax.set_title(sig, fontsize=TICK_FONT_SIZE)
+        ax.set_ylabel("ssGSEA score (raw)" if ax.get_subplotspec().is_first_col() else "")
+    fig.suptitle("IMvigor210: signature scores by CD8 immune phenotype (real patients)", fontsize=FONT_SIZE)
     fig.tight_layout()
     return fig
 
@@ -116,7 +126,7 @@ _DRUG_CLASS = {
     "CTLA-4": "anti-CTLA-4",
 }
 #: Colours of a cohort's square and of the pooled diamonds.
-COHORT_COLOUR, POOLED_COLOUR, SENSITIVITY_COLOUR = "#333333", "#0072B2", "#D55E00"
+COHORT_COLOUR, POOLED_COLOUR, SENSITIVITY_COLOUR = "#333333", OKABE_ITO["blue"], OKABE_ITO["vermillion"]
 
 
 def _cohort_label(row: pd.Series) -> str:
@@ -159,8 +169,9 @@ def biomarker_forest_figure(
     Returns
     -------
     matplotlib.figure.Figure
-        Two panels sharing the cohort rows: response (left) and overall survival (right), each
-        row labelled with its patients and events.
+        Two panels with the same cohort rows, one above the other (each as wide as the page):
+        response (``fig.axes[0]``) and overall survival (``fig.axes[1]``), each row annotated
+        with its patients and events.
     """
     est = estimates[estimates["signature"] == signature] if len(estimates) else estimates
     if est is None or len(est) == 0:
@@ -172,7 +183,8 @@ def biomarker_forest_figure(
         ("melanoma anti-PD-1", "Pooled, melanoma anti-PD-1", SENSITIVITY_COLOUR),
     ]
     n_rows = len(cohorts) + len(analyses)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 0.55 * n_rows + 1.6), sharey=True)
+    panel_height = 0.42 * n_rows + 1.0
+    fig, axes = plt.subplots(2, 1, figsize=(FIG_WIDTH, 2 * panel_height + 0.4))
     y_cohort = {c: n_rows - 1 - i for i, c in enumerate(cohorts["cohort"])}
     y_pool = {a: len(analyses) - 1 - i for i, (a, _, _) in enumerate(analyses)}
     for ax, (outcome, xlabel, events) in zip(
@@ -195,8 +207,8 @@ def biomarker_forest_figure(
                 xytext=(4, 0),
                 textcoords="offset points",
                 va="center",
-                fontsize=7,
-                color="#555555",
+                fontsize=SMALL_FONT_SIZE,
+                color=DARK_GREY,
             )
         for analysis, _, colour in analyses:
             p = pooled[
@@ -222,7 +234,7 @@ def biomarker_forest_figure(
                 xytext=(4, 0),
                 textcoords="offset points",
                 va="center",
-                fontsize=7,
+                fontsize=SMALL_FONT_SIZE,
                 color=colour,
             )
         ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.8)
@@ -242,11 +254,13 @@ def biomarker_forest_figure(
         ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
         ax.minorticks_off()
         ax.set_xlabel(xlabel)
-        ax.set_title(outcome.capitalize(), fontsize=10)
-    axes[0].set_yticks(
-        [*y_cohort.values(), *y_pool.values()], [*labels, *(name for _, name, _ in analyses)], fontsize=8
-    )
-    axes[0].set_ylim(-0.7, n_rows - 0.3)
-    fig.suptitle(title or signature, fontsize=11)
+        ax.set_title(outcome.capitalize(), fontsize=FONT_SIZE)
+        ax.set_yticks(
+            [*y_cohort.values(), *y_pool.values()],
+            [*labels, *(name for _, name, _ in analyses)],
+            fontsize=SMALL_FONT_SIZE,
+        )
+        ax.set_ylim(-0.7, n_rows - 0.3)
+    fig.suptitle(title or signature)
     fig.tight_layout()
     return fig
