@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a try-out")
     parser.add_argument("--skip-book", action="store_true")
     parser.add_argument("--skip-tme", action="store_true")
+    parser.add_argument("--skip-cox", action="store_true")
     args = parser.parse_args(argv)
     if not args.skip_book:
         bench_book(800 if args.quick else 5000, 0)
@@ -70,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
         print("TME scoring (ssGSEA)")
         takes_quick = "quick" in inspect.signature(module.run).parameters
         module.run(report, **({"quick": args.quick} if takes_quick else {}))
+    cox = REPO / "bench" / "cox_counting.py"
+    if not args.skip_cox and cox.is_file():
+        spec = importlib.util.spec_from_file_location("cox_counting_bench", cox)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        print("Cox model on counting-process data (start, stop]): lifelines vs helpers.stats.cox_counting")
+        module.run(report, quick=args.quick)
     return 0
 
 
