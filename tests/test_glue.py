@@ -206,3 +206,7 @@ def test_every_quoted_key_is_glued_and_every_glued_value_equals_its_table(built_
             )
             checked += 1
     assert checked > 50
+
+
+def test_a_share_of_one_prints_as_a_spaced_percentage():
+    assert glue.format_value(0.8081, ".1%") == "80.8 %"

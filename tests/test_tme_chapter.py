@@ -114,9 +114,10 @@ def test_a_cohort_without_rna_says_so_in_every_step(small_cohort):
         assert step.missing == NO_RNA
     assert result.coverage is None and result.samples is None
     assert NO_RNA == "The cohort has no RNA expression data."
-    assert tme_text.scoring_sentences(result) == [
+    assert tme_text.scaling_sentence(result) == (
         "This cohort has no RNA expression data, so this chapter has nothing to show."
-    ]
+    )
+    assert tme_text.not_shown_sentence(result) == tme_text.scaling_sentence(result)
 
 
 def test_a_real_cohort_without_dna(small_cohort, small_cohort_path):
@@ -126,6 +127,10 @@ def test_a_real_cohort_without_dna(small_cohort, small_cohort_path):
     assert result.carriers.missing.startswith("The cohort has no panel-aware DNA calls")
     assert result.carriers.significant.missing == (
         "No carrier effect was estimated, so none has a q-value below 0.1."
+    )
+    assert tme_text.not_shown_sentence(result) == (
+        "Not available for this cohort: the LoF carrier comparison (the cohort has no panel-aware DNA "
+        "calls (mutations and panels), so LoF carriers cannot be compared)."
     )
     # the steps that need RNA alone ran
     assert result.pre.missing is None and result.pre.counts["n"].sum() > 0
@@ -185,15 +190,21 @@ def test_significant_carrier_effects_are_those_below_the_fdr(chapter):
 
 def test_sentences_of_the_default_cohort(chapter):
     """The chapter's sentences on the default cohort (generator 2.0, seed 0)."""
-    opening = tme_text.scoring_sentences(chapter)
-    assert opening == [
+    assert tme_text.scaling_sentence(chapter, count=lambda n: "<11") == (
         "The shipped public reference does not apply to this cohort (the cohort has 778 of the 17,792 "
         "genes the reference 'public_rnaseq_pre' was scored on (4.4%; at least 98% needed)), so scores "
-        "are scaled within the cohort: against the median and MAD of 3,552 of its own samples (its "
-        "pre-treatment tumours where given), summarised once and then held fixed. Subtypes are therefore "
-        "relative to this cohort's untreated tumours and are not comparable with other cohorts' subtypes.",
-        "The within-cohort reference was made from the cohort's 3,552 pre-treatment RNA samples.",
-    ]
-    assert tme_text.agreement_sentence(chapter.agreement) == (
-        "accuracy 0.900, Cohen's kappa 0.866 over 4,623 samples"
+        "are scaled within the cohort: against the median and MAD of <11 of its own RNA samples (its "
+        "pre-treatment tumours), summarised once and then held fixed. Subtypes are therefore relative to "
+        "this cohort's untreated tumours and are not comparable with other cohorts' subtypes."
+    )
+    assert "MAD of 3,552 of its own RNA samples" in tme_text.scaling_sentence(chapter)
+    assert tme_text.scaling_summary(chapter) == (
+        "scaled within the cohort, because the shipped public reference does not apply to it"
+    )
+    assert tme_text.not_shown_sentence(chapter) == ""  # every step runs on the default cohort
+    summary = chapter.agreement.summary  # glued as ch5_accuracy, ch5_kappa, ch5_agreement_n
+    assert (f"{summary['accuracy']:.3f}", f"{summary['kappa']:.3f}", int(summary["n"])) == (
+        "0.900",
+        "0.866",
+        4623,
     )

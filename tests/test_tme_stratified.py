@@ -452,36 +452,28 @@ def test_sentences_of_a_stratified_comparison():
         {"IFNG_AYERS2017": (0.6, 0.4, 0.8), "CAF_MATRIX": (0.15, -0.05, 0.35)},
         dropped=4,
     )
-    assert tme_text.stratification_sentence(post).startswith(
-        "Acquired and primary resistance are compared within strata of cancer type and biopsy site: "
-        "6 strata hold samples of both classes; 4 samples lie in strata holding one class only and "
-        "carry no information."
+    assert tme_text.stratification_sentence(post) == (
+        "Here the strata are cancer type and biopsy site: 6 of them hold samples of both classes; 4 "
+        "samples lie in strata holding one class only and carry no information."
     )
-    assert tme_text.stratification_sentence(post, count=lambda n: "<11").startswith(
-        "Acquired and primary resistance are compared within strata of cancer type and biopsy site: "
-        "<11 strata hold samples of both classes; <11 samples"
-    )
-    assert tme_text.confounding_sentence(post.stratified, post.pooled, post.strata) == (
-        "The pooled comparison ignores cancer type and biopsy site; since the class mix differs by "
-        "cancer type and TMEs differ by cancer type and biopsy site, it is confounded by them and is "
-        "shown only beside the stratified one. They disagree for 1 of 2 scores: IFNG AYERS2017 +0.02 "
-        "stratified vs +0.60 pooled."
-    )
-    assert tme_text.share_sentence(post) == (
-        "Within strata of cancer type and biopsy site, the odds of an immune-enriched subtype (IE or "
-        "IE/F) after progression are 2.50 (95% CI 1.20–5.00) times as high in acquired as in primary "
-        "resistance (Mantel–Haenszel; Cochran–Mantel–Haenszel p = 0.004; Breslow–Day test of one odds "
-        "ratio in every stratum p = 0.5). Pooled over strata (confounded): 4.00 (95% CI 2.00–8.00), "
-        "Fisher p = 1e-20."
-    )
+    assert "classes; <11 samples lie" in tme_text.stratification_sentence(post, count=lambda n: "<11")
+    assert tme_text.confounding_sentence(post) == "They disagree for 1 of 2 scores: IFN-γ (Ayers 2017)."
     assert tme_text.strata_label(post.strata) == "within cancer type and biopsy site"
     by_type = _post(["cancer_type"], {"X": (0.1, 0.0, 0.2)}, {"X": (0.1, 0.0, 0.2)})
-    assert "strata of cancer type (the cohort records no biopsy site): 6 strata" in (
-        tme_text.stratification_sentence(by_type)
+    assert tme_text.stratification_sentence(by_type) == (
+        "Here the strata are cancer type alone (the cohort records no biopsy site): 6 of them hold "
+        "samples of both classes."
     )
-    assert tme_text.confounding_sentence(by_type.stratified, by_type.pooled, by_type.strata).endswith(
-        "Here the two agree for every score (no shift differs by more than 0.2 SD)."
+    assert tme_text.confounding_sentence(by_type).startswith("Here the two agree for every score")
+    no_strata = _post(["cancer_type"], {"X": (np.nan, np.nan, np.nan)}, {"X": (0.1, 0.0, 0.2)})
+    no_strata.stratified["n_strata"] = 0
+    assert "but none holds samples of both classes" in tme_text.stratification_sentence(no_strata)
+    assert tme_text.confounding_sentence(no_strata) == (
+        "There is no stratified estimate to set the pooled one against."
     )
+    missing = tme.PostProgression(missing="Fewer than 3 post-progression samples: no comparison.")
+    assert tme_text.stratification_sentence(missing) == ""
+    assert tme_text.confounding_sentence(missing) == "This cohort has no comparison after progression."
 
 
 def test_shift_figure_draws_both_estimates():

@@ -78,6 +78,8 @@ def format_p(p: float) -> str:
 def format_value(v: object, fmt: str) -> str:
     """Format ``v`` with ``fmt``: a format spec (``".2f"``, ``",d"``, ``".1%"``) or ``"p"``.
 
+    ``".1%"`` prints a share of 1 as ``"80.8 %"`` (with the space that :func:`share` uses).
+
     Text (a suppressed count such as ``"<11"``) is returned as it is; a missing or non-finite
     number becomes :data:`NOT_ESTIMABLE`.
     """
@@ -89,6 +91,8 @@ def format_value(v: object, fmt: str) -> str:
         return format_p(float(v))
     if fmt.endswith("d"):
         return format(int(round(float(v))), fmt)
+    if fmt.endswith("%"):  # a share of 1 as a percentage, spaced as the book prints one
+        return format(float(v), fmt)[:-1] + " %"
     return format(float(v), fmt)
 
 
