@@ -624,11 +624,12 @@ def test_chapter_runs_without_post_progression_dna(no_post_cohort_path, tmp_path
     )
     nb = nbformat.read(str(out), as_version=4)
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
-    texts = [str(o.get("data", {}).get("text/markdown", "")) + str(o.get("text", "")) for o in outputs]
-    assert sum("no DNA samples taken after progression" in t for t in texts) == 1
-    assert [o for o in outputs if "image/png" in o.get("data", {})] == []
+    texts = [" ".join(map(str, o.get("data", {}).values())) + str(o.get("text", "")) for o in outputs]
+    assert sum("no DNA samples taken after progression" in t for t in texts) == 1  # glued once
+    assert [o for o in outputs if any(k.endswith("image/png") for k in o.get("data", {}))] == []
     # the page says what is missing and shows the samples; it writes no empty result table
-    assert sorted(p.name for p in (tmp_path / "res").glob("*.csv")) == ["lof_samples_by_cancer_type.csv"]
+    written = sorted(p.name for p in (tmp_path / "res").glob("*.csv"))
+    assert written == ["key_numbers.csv", "lof_samples_by_cancer_type.csv"]
 
 
 def test_imvigor210_has_no_post_progression_dna(public_dir, tmp_path):
@@ -719,8 +720,20 @@ def test_power_and_selection_sentences_by_hand(handmade):
     strong = dataclasses.replace(result, planted=planted.iloc[[0]])
     assert lof_text.power_sentence(strong) == (
         "The cohort has at least 80% recorded power for its planted acquired LoF effect. "
-        "Of the 1 it has the power to detect, 1 is found."
+        "The one it has the power to detect is found."
     )
+    assert lof_text.truth_summary(strong) == (
+        "This simulated cohort has at least 80% power for its planted acquired LoF effect, and finds it."
+    )
+    assert lof_text.truth_summary(with_truth) == (
+        "This simulated cohort has at least 80% power for 2 of its 3 planted acquired LoF effects, "
+        "and finds 1 of them."
+    )
+    weak = dataclasses.replace(result, planted=planted.iloc[[1]])
+    assert lof_text.power_sentence(weak).startswith(
+        "This simulated cohort is too small to detect its planted acquired LoF effect with"
+    )
+    assert lof_text.truth_summary(result) == ""  # a real cohort
     table = lof.planted_table(with_truth)
     assert table["detectable (power >= 80%)"].tolist() == ["yes", "no", "yes", "", ""]
     assert table["planted"].iloc[3] == "baseline LoF that predicts benefit, never gained"
@@ -752,27 +765,34 @@ def test_chapter_sentences(handmade, default_analysis):
     assert lof_text.parameters_sentence(result) == (
         "benefit window 6 months, minimum exposure 6 weeks, at least 3 carriers per tested gene, FDR 0.1"
     )
-    assert lof_text.found_sentence(result, simulated=False) == (
+    assert lof_text.found_sentence(result) == (
         "1 gene-by-cancer-type pair passes the FDR of 0.1 with LoF more common after acquired resistance "
-        "than before treatment in patients of the same class (real data)."
+        "than before treatment in patients of the same class: GAIN (Lung)."
     )
     none_found = dataclasses.replace(result, results=result.results.assign(found=False, depleted=False))
-    assert lof_text.found_sentence(none_found, simulated=False) == (
+    assert lof_text.found_sentence(none_found) == (
         "No gene passes the FDR of 0.1 with LoF more common after acquired resistance than before "
-        "treatment; the genes with the smallest p-values follow."
+        "treatment; the table lists the genes with the smallest p-values instead."
     )
+    nothing_tested = dataclasses.replace(result, results=result.results.assign(tested=False, found=False))
+    assert lof_text.found_sentence(nothing_tested).startswith("No gene had enough LoF carriers to be tested")
+    not_run = dataclasses.replace(result, missing="This cohort has no DNA.")
+    assert lof_text.found_sentence(not_run) == lof_text.NOT_RUN and lof_text.skipped_sentence(not_run) == ""
+    assert lof_text.skipped_sentence(result) == "Every comparison could be run in every cancer type."
     assert lof_text.depleted_sentence(none_found) == ""
     skipped = pd.DataFrame(
         {
-            "cancer_type": ["RCC"],
-            "comparison": [SECONDARY_COMPARISON],
-            "reason": ["no post-progression DNA sample of primary resistance"],
+            "cancer_type": ["RCC", "TNBC", "Urothelial", "Urothelial", "Urothelial"],
+            "comparison": [SECONDARY_COMPARISON, SECONDARY_COMPARISON, *lof.GROUP_COMPARISONS],
+            "reason": ["no post-progression DNA sample of primary resistance"] * 2
+            + ["no post-progression DNA sample of acquired resistance"] * 3,
         }
     )
-    assert lof_text.skipped_sentences(dataclasses.replace(result, skipped=skipped)) == [
-        "RCC: post-progression, acquired vs primary resistance not run (no post-progression DNA "
-        "sample of primary resistance)."
-    ]
+    assert lof_text.skipped_sentence(dataclasses.replace(result, skipped=skipped)) == (
+        "Some comparisons lack the samples they need (the empty groups of the table) and were not run: "
+        "in Urothelial, the three comparisons of groups; in RCC and TNBC, the comparison of acquired "
+        "with primary resistance after progression."
+    )
     assert lof_text.secondary_caption(default_analysis) == ""
     assert lof_text.paired_caption(default_analysis, lof.PAIRED_ACQUIRED) == (
         "gained within pre/post pairs, acquired resistance"
