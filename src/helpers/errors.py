@@ -104,11 +104,13 @@ def examples(
     bad: pd.Series | np.ndarray,
     columns: Iterable[str],
     withhold: Iterable[str] = (),
+    row_label: str | None = None,
 ) -> pd.DataFrame:
     """The first rows of ``frame`` that break a rule, showing ``columns``.
 
     Values of the ``withhold`` columns are replaced by ``<withheld>`` (identifiers of a source).
     The row labels of ``frame`` are kept: callers label source rows by their line in the file.
+    ``row_label`` names the row labels where ``frame``'s index has no name (e.g. "row").
     """
     cols = [c for c in dict.fromkeys(columns) if c in frame.columns]
     mask = np.asarray(bad, dtype=bool)
@@ -116,6 +118,8 @@ def examples(
     for col in withhold:
         if col in shown.columns:
             shown[col] = WITHHELD
+    if row_label is not None and shown.index.name is None:
+        shown.index.name = row_label
     return shown
 
 
@@ -129,14 +133,20 @@ def check(
     rule: str,
     show: Iterable[str] = (),
     withhold: Iterable[str] = (),
+    row_label: str | None = None,
 ) -> bool:
-    """Append a :class:`Violation` to ``violations`` when any row is ``bad``; True if one was."""
+    """Append a :class:`Violation` to ``violations`` when any row is ``bad``; True if one was.
+
+    ``row_label`` names the example rows' labels where ``frame``'s index has none (see
+    :func:`examples`).
+    """
     mask = np.asarray(bad, dtype=bool)
     n_bad = int(mask.sum())
     if not n_bad:
         return False
     cols = [*show, column]
-    violations.append(Violation(table, column, rule, n_bad, examples(frame, mask, cols, withhold)))
+    shown = examples(frame, mask, cols, withhold, row_label)
+    violations.append(Violation(table, column, rule, n_bad, shown))
     return True
 
 

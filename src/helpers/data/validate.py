@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,13 +27,18 @@ from helpers.data.schema import (
     TABLES,
     Column,
 )
-from helpers.errors import CohortValidationError, Violation, check, raise_violations
+from helpers.errors import CohortValidationError, Violation, raise_violations
+from helpers.errors import check as check_rows
 
 if TYPE_CHECKING:  # the cohort model imports this module; the annotation alone needs it
     from helpers.data.cohort import Cohort
 
 #: Two days closer than this are the same day (time-order rules).
 TOLERANCE_DAYS = 1e-9
+
+#: The checks of a canonical table: example rows are labelled "row" (their row in the table,
+#: from 0); the matrix's sample columns are labelled "column" (their position, from 0).
+check = partial(check_rows, row_label="row")
 
 
 def _fail(out: list[Violation], where: str) -> None:
@@ -146,7 +152,7 @@ def _validate_expression(expr: pd.DataFrame, out: list[Violation]) -> None:
         column="gene",
         rule="gene names must be unique (duplicated rows)",
     )
-    columns = pd.DataFrame({"sample_id": pd.Series(expr.columns, dtype=object)})
+    columns = pd.DataFrame({"sample_id": pd.Series(expr.columns, dtype=object)}).rename_axis("column")
     check(
         out,
         columns,
@@ -248,7 +254,7 @@ class _Content:
             "patient_id",
             "refers to a patient not in the patients table",
             ~df["patient_id"].isin(self.known_patients),
-            ["patient_id"],
+            KEY_COLUMNS.get(table, ("patient_id",)),
         )
 
     def check_all(self) -> None:
@@ -466,7 +472,9 @@ class _Content:
                 [*show, "copy_state"],
             )
         if self.tables.get("expression") is not None:
-            columns = pd.DataFrame({"sample_id": pd.Series(self.tables["expression"].columns, dtype=object)})
+            columns = pd.DataFrame(
+                {"sample_id": pd.Series(self.tables["expression"].columns, dtype=object)}
+            ).rename_axis("column")
             check(
                 self.out,
                 columns,

@@ -26,13 +26,20 @@ from helpers.data.importers.common import (
     ImportLog,
     ImportResult,
     assemble,
+    check_delimiter,
     check_months,
+    check_range,
+    check_sample_columns,
     check_source,
     clinical_tables,
     existing_pseudonyms,
     lacks_from_standard,
     line_labels,
+    raise_at_line,
+    raise_empty_file,
+    raise_field_count,
     raise_source_errors,
+    read_key_values,
     rename_aliases,
     require_source_columns,
     save_import,
@@ -141,31 +148,22 @@ def read_meta(path: str | Path, *, withhold_text: bool = False) -> dict[str, str
     helpers.errors.SourceFormatError
         Naming every line that is not ``key: value``.
     """
-    path = Path(path)
-    out: dict[str, str] = {}
-    bad: dict[int, str] = {}
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        if ":" not in line:
-            bad[n] = line[:60]
-            continue
-        k, v = line.split(":", 1)
-        out[k.strip()] = v.strip()
-    if bad:
-        text = ["<withheld>" if withhold_text else t for t in bad.values()]
-        lines = pd.DataFrame({"text": text}, index=line_labels(bad))
-        problems: list[Violation] = []
-        check_source(
-            problems,
-            lines,
-            np.ones(len(lines), dtype=bool),
-            file=path,
-            column="text",
-            rule="expected 'key: value'",
-        )
-        raise_source_errors(problems, path)
-    return out
+    return {k: v for k, (_, v) in read_key_values(path, withhold_text=withhold_text).items()}
+
+
+def check_meta_files(study: Path) -> None:
+    """Every ``meta_*.txt`` of the study whose ``data_filename`` names a file must have it.
+
+    Raises
+    ------
+    helpers.errors.SourceFormatError
+        Naming the meta file, the line of its ``data_filename`` and the missing file.
+    """
+    for meta in _find_files(study, "meta_*.txt"):
+        entry = read_key_values(meta).get("data_filename")
+        if entry and not (study / entry[1]).is_file():
+            rule = "names a data file that is not in the study folder"
+            raise_at_line(meta, entry[0], "data_filename", rule, {"data_filename": entry[1]})
 
 
 def read_cbioportal_table(path: str | Path) -> pd.DataFrame:
@@ -174,17 +172,21 @@ def read_cbioportal_table(path: str | Path) -> pd.DataFrame:
     All values are read as text (identifiers such as '0012' keep their zeros). Each row is
     labelled by its line in the file; ``attrs["header_line"]`` is the line of the header.
 
+    ``attrs["meta_lines"]`` counts the '#' lines before the header.
+
     Raises
     ------
     helpers.errors.SourceFormatError
-        If the file has no header line or cannot be parsed as a tab-separated table.
+        If the file has no header line, is not tab-separated (e.g. comma-separated) or cannot
+        be parsed as a tab-separated table.
     """
     path = Path(path)
     lines = path.read_text(errors="strict").splitlines()
     # pandas would skip empty and all-space lines; dropping them here keeps rows and lines paired
     body = [(n, ln) for n, ln in enumerate(lines, 1) if not ln.startswith("#") and ln.strip(" ")]
     if not body:
-        raise SourceFormatError(f"{path}: no header line")
+        n_meta = sum(ln.startswith("#") for ln in lines)
+        raise_empty_file(path, len(lines) + 1, f"{n_meta} '#' lines and no header" if n_meta else "no line")
     try:
         df = pd.read_csv(
             StringIO("\n".join(ln for _, ln in body)),
@@ -195,14 +197,30 @@ def read_cbioportal_table(path: str | Path) -> pd.DataFrame:
             quoting=3,
         )
     except pd.errors.ParserError as exc:
+        raise_field_count(exc, path, {i: n for i, (n, _) in enumerate(body, 1)})
         raise SourceFormatError(f"{path}: cannot be parsed as a tab-separated table ({exc})") from None
     df.columns = [str(c).strip() for c in df.columns]
+    check_delimiter(df, body[0][1], path, body[0][0])
     if len(df) == len(body) - 1:
         df.index = line_labels(n for n, _ in body[1:])
     else:
         df.index = pd.RangeIndex(1, len(df) + 1, name="row")
     df.attrs["header_line"] = body[0][0]
+    df.attrs["meta_lines"] = sum(ln.startswith("#") for ln in lines[: body[0][0] - 1])
     return df
+
+
+def _require_clinical_header(frame: pd.DataFrame, file: Path) -> None:
+    """A clinical file starts with its 4 (or 5) '#' lines describing the attributes."""
+    if frame.attrs.get("meta_lines", 0) < 4:
+        raise_at_line(
+            file,
+            frame.attrs.get("header_line", 1),
+            "(metadata lines)",
+            "a cBioPortal clinical file starts with 4 lines beginning with '#' (display names, "
+            "descriptions, datatypes and priorities of its attributes) before the header",
+            {"'#' lines found": frame.attrs.get("meta_lines", 0)},
+        )
 
 
 def _status_flags(
@@ -302,11 +320,13 @@ def _read_clinical(
     if not smp_file.is_file():
         raise SourceFormatError(f"{study}: data_clinical_sample.txt is missing")
     smp = read_cbioportal_table(smp_file)
+    _require_clinical_header(smp, smp_file)
     require_source_columns(smp, ("SAMPLE_ID", "PATIENT_ID"), smp_file)
     # patient attributes may sit in the sample file (one value per patient): its first row
     first = smp.drop_duplicates("PATIENT_ID")
     if pat_file.is_file():
         pat = read_cbioportal_table(pat_file)
+        _require_clinical_header(pat, pat_file)
         require_source_columns(pat, ("PATIENT_ID",), pat_file)
         clinical_file = pat_file
     else:
@@ -482,25 +502,12 @@ def _read_cna(study: Path, sample_ids: set[str], log: ImportLog) -> pd.DataFrame
         return None
     cna_file = cna_files[0]
     raw = read_cbioportal_table(cna_file)
-    require_source_columns(raw, ("Hugo_Symbol",), cna_file)
+    require_source_columns(raw, ("Hugo_Symbol",), cna_file, withhold_header=True)
     positions = [i + 1 for i, c in enumerate(raw.columns) if c not in CNA_GENE_COLUMNS]
     scols = [c for c in raw.columns if c not in CNA_GENE_COLUMNS]
     problems: list[Violation] = []
     # the sample columns' names are identifiers: the examples give their position instead
-    header = pd.DataFrame(
-        {"column number": positions},
-        index=line_labels([raw.attrs["header_line"]] * len(positions)),
-    )
-    check_source(
-        problems,
-        header,
-        [c not in sample_ids for c in scols],
-        file=cna_file,
-        column="(sample columns)",
-        rule="the column names a sample absent from data_clinical_sample.txt",
-        show=["column number"],
-    )
-    raise_source_errors(problems, cna_file)
+    check_sample_columns(raw, scols, sample_ids, cna_file)
     long = raw.melt(
         id_vars=["Hugo_Symbol"], value_vars=scols, var_name="sample_id", value_name="copy_state"
     ).dropna(subset=["copy_state"])
@@ -550,6 +557,9 @@ def _read_panels(
         return panels, panel_sizes, panel_of
     matrix = read_cbioportal_table(matrix_file)
     require_source_columns(matrix, ("SAMPLE_ID",), matrix_file)
+    if matrix.shape[1] < 2:
+        rule = "needs a column of gene panels (e.g. 'mutations') after SAMPLE_ID"
+        raise_at_line(matrix_file, matrix.attrs["header_line"], "(profiles)", rule, {"columns": 1})
     pcol = "mutations" if "mutations" in matrix.columns else matrix.columns[1]
     panel_of = {
         s: (p if isinstance(p, str) and p.upper() not in ("WES", "WXS") else None)
@@ -583,14 +593,22 @@ def _read_panels(
     return panels, panel_sizes, panel_of
 
 
-def _read_expression(study: Path, sample_ids: set[str], log: ImportLog) -> pd.DataFrame | None:
-    """The first mRNA matrix of :data:`CBIO_EXPRESSION_FILES` as log2(x + 1), genes as rows."""
+def _read_expression(
+    study: Path, sample_ids: set[str], log: ImportLog, in_sample_file: set[str] | None = None
+) -> pd.DataFrame | None:
+    """The first mRNA matrix of :data:`CBIO_EXPRESSION_FILES` as log2(x + 1), genes as rows.
+
+    Its sample columns must be samples of ``in_sample_file`` (every sample of the clinical
+    sample file; only those of ``sample_ids`` are kept)."""
     for fname, is_log in CBIO_EXPRESSION_FILES:
         f = study / fname
         if not f.is_file():
             continue
         raw = read_cbioportal_table(f)
         gcol = "Hugo_Symbol" if "Hugo_Symbol" in raw.columns else raw.columns[0]
+        if in_sample_file is not None:
+            others = [c for c in raw.columns if c not in (gcol, *CNA_GENE_COLUMNS)]
+            check_sample_columns(raw, others, in_sample_file, f)
         raw = raw[raw[gcol].notna()].drop_duplicates(gcol, keep=False)
         scols = [c for c in raw.columns if c in sample_ids]
         values = raw[scols].apply(pd.to_numeric, errors="coerce")
@@ -622,6 +640,35 @@ def _sequenced(
     if case_list.is_file():
         sequenced |= set(read_meta(case_list, withhold_text=True).get("case_list_ids", "").split())
     return sequenced
+
+
+def _tmb_column(smp: pd.DataFrame) -> str | None:
+    return next((c for c in ("TMB_NONSYNONYMOUS", "TMB", "TMB_SCORE") if c in smp.columns), None)
+
+
+def _check_sample_values(smp: pd.DataFrame, file: Path) -> None:
+    """TMB not negative; purity a fraction (0-1) or a percentage (0-100). Text stays missing."""
+    problems: list[Violation] = []
+    tmb_col = _tmb_column(smp)
+    if tmb_col:
+        rule = "TMB cannot be negative"
+        check_range(problems, smp, tmb_col, file, low=0, rule=rule, show=["SAMPLE_ID"], text_is_missing=True)
+    if "TUMOR_PURITY" in smp.columns:
+        pur = pd.to_numeric(smp["TUMOR_PURITY"], errors="coerce")
+        high, scale = (100, "a percentage between 0 and 100") if pur.max() > 1 else (1, "between 0 and 1")
+        rule = f"purity must be {scale} (values above 1 are read as percentages)"
+        check_range(
+            problems,
+            smp,
+            "TUMOR_PURITY",
+            file,
+            low=0,
+            high=high,
+            rule=rule,
+            show=["SAMPLE_ID"],
+            text_is_missing=True,
+        )
+    raise_source_errors(problems, file)
 
 
 # ----------------------------------------------------------------------------------------
@@ -674,6 +721,7 @@ def cbioportal_to_cohort(
         raise SourceFormatError(f"{study}: no meta_study.txt (not a cBioPortal study folder)")
     meta = read_meta(meta_file)
     study_id = meta.get("cancer_study_identifier", study.name)
+    check_meta_files(study)
     log = ImportLog()
     clin, smp, clinical_file, origin = _read_clinical(study)
     standard = _standard_frame(clin, origin, meta, log)
@@ -692,6 +740,8 @@ def cbioportal_to_cohort(
         },
     )
 
+    _check_sample_values(smp, study / "data_clinical_sample.txt")
+    in_sample_file = set(smp["SAMPLE_ID"])
     unknown = ~smp["PATIENT_ID"].isin(set(patients["patient_id"]))
     log.repair("sample_of_unknown_patient", unknown.sum())
     smp = smp[~unknown].reset_index(drop=True)
@@ -702,7 +752,7 @@ def cbioportal_to_cohort(
     cna = _read_cna(study, sample_ids, log)
     panels, panel_sizes, panel_of = _read_panels(study, mutations, cna, log)
     sequenced = _sequenced(study, mutations, cna, panel_of)
-    expression = _read_expression(study, sample_ids, log)
+    expression = _read_expression(study, sample_ids, log, in_sample_file)
     rna = set(expression.columns) if expression is not None else set()
 
     assay = [
@@ -726,7 +776,7 @@ def cbioportal_to_cohort(
             "timepoint": tp.to_numpy(),
         }
     )
-    tmb_col = next((c for c in ("TMB_NONSYNONYMOUS", "TMB", "TMB_SCORE") if c in smp.columns), None)
+    tmb_col = _tmb_column(smp)
     if tmb_col:
         samples["tmb"] = pd.to_numeric(smp[tmb_col], errors="coerce").to_numpy()
     if panel_of:

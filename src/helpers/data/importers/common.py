@@ -20,10 +20,12 @@ and example rows by their line, with identifier values withheld (:data:`ID_COLUM
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -32,7 +34,15 @@ from helpers.data.cohort import Cohort
 from helpers.data.importers.vocabulary import SYMBOL_ALIASES, harmonise_cancer_type
 from helpers.data.pseudonyms import pseudonym_path, pseudonymise_tables, read_pseudonyms
 from helpers.data.validate import validate
-from helpers.errors import SourceFormatError, Violation, check, raise_violations, require_columns
+from helpers.errors import (
+    WITHHELD,
+    SourceFormatError,
+    Violation,
+    check,
+    examples,
+    raise_violations,
+    require_columns,
+)
 from helpers.units import DAYS_PER_MONTH
 
 #: Columns of source tables that hold identifiers: their values never reach an error message.
@@ -192,14 +202,220 @@ def raise_source_errors(violations: list[Violation], where: str | Path) -> None:
     raise_violations(violations, f"{where} cannot be imported", error=SourceFormatError)
 
 
-def require_source_columns(frame: pd.DataFrame, columns: Iterable[str], file: str | Path) -> None:
-    """Raise a :class:`~helpers.errors.SourceFormatError` naming the required columns missing."""
-    require_columns(frame, columns, str(file), error=SourceFormatError)
+def require_source_columns(
+    frame: pd.DataFrame, columns: Iterable[str], file: str | Path, *, withhold_header: bool = False
+) -> None:
+    """Raise a :class:`~helpers.errors.SourceFormatError` naming the required columns missing.
+
+    Where ``frame.attrs["header_line"]`` gives the line of the header in ``file`` (both readers
+    set it), each violation names that line and the header field most like the missing column
+    (``withhold_header``: the header holds identifiers, e.g. the sample columns of a matrix).
+    """
+    columns = list(columns)
+    line = frame.attrs.get("header_line")
+    if line is None:
+        require_columns(frame, columns, str(file), error=SourceFormatError)
+        return
+    fields = [str(c) for c in frame.columns]
+    found = []
+    for c in columns:
+        if c in frame.columns:
+            continue
+        close = difflib.get_close_matches(c, fields, n=1, cutoff=0.6)
+        similar = WITHHELD if withhold_header else (repr(close[0]) if close else "none")
+        found.append(
+            line_violation(
+                file, line, c, "required column is missing from the header", {"similar column": similar}
+            )
+        )
+    if found:
+        raise SourceFormatError(found, where=f"{file} lacks required columns")
 
 
 def line_labels(lines: Iterable[int]) -> pd.Index:
     """Row labels that are the lines of the rows in their source file."""
     return pd.Index(list(lines), name="line")
+
+
+def line_violation(
+    file: str | Path, line: int, column: str, rule: str, found: Mapping[str, object]
+) -> Violation:
+    """A broken rule at one ``line`` of ``file``; ``found`` are the values the example shows
+    (those of identifier columns withheld)."""
+    frame = pd.DataFrame({k: [v] for k, v in found.items()}, index=line_labels([line]))
+    shown = examples(frame, np.ones(1, dtype=bool), list(found), withhold=ID_COLUMNS)
+    return Violation(Path(str(file)).name, column, rule, 1, shown)
+
+
+def raise_at_line(
+    file: str | Path, line: int, column: str, rule: str, found: Mapping[str, object]
+) -> NoReturn:
+    """Raise a :class:`~helpers.errors.SourceFormatError` for one broken rule at one line."""
+    raise SourceFormatError(
+        [line_violation(file, line, column, rule, found)], where=f"{file} cannot be imported"
+    )
+
+
+#: Delimiters a table meant to be tab-separated may have been written with instead.
+OTHER_DELIMITERS = {",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
+
+
+def check_delimiter(frame: pd.DataFrame, header: str, file: str | Path, line: int = 1) -> None:
+    """Raise when a table read as tab-separated has one column because another delimiter was used.
+
+    Only the delimiter and its count are shown: a header may hold identifiers (sample columns).
+    """
+    if frame.shape[1] != 1 or "\t" in header:
+        return
+    used = [d for d in OTHER_DELIMITERS if d in header.strip()]
+    if not used:
+        return
+    d = max(used, key=header.count)
+    name = OTHER_DELIMITERS[d]
+    raise_at_line(
+        file,
+        line,
+        "(header)",
+        f"the file must be tab-separated: its header line holds no tab but {header.count(d)} "
+        f"{name}s (a {name}-separated file?)",
+        {"delimiter found": repr(d)},
+    )
+
+
+def raise_field_count(exc: Exception, file: str | Path, file_line: Mapping[int, int] | None = None) -> None:
+    """Raise the error of a row with more fields than the header, if pandas' ``exc`` says so.
+
+    ``file_line`` maps the line pandas names (of the text it parsed) to the line in ``file``
+    (where '#' lines or blank lines were dropped first). Only the counts are shown: the row
+    may hold identifiers.
+    """
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if not m:
+        return
+    expected, line, saw = (int(g) for g in m.groups())
+    line = (file_line or {}).get(line, line)
+    raise_at_line(
+        file,
+        line,
+        "(fields)",
+        "a row must have as many tab-separated fields as the header",
+        {"fields": f"{saw} (the header has {expected})"},
+    )
+
+
+def raise_empty_file(file: str | Path, line: int = 1, what: str = "no line") -> NoReturn:
+    """Raise the error of a file that holds no header line."""
+    raise_at_line(
+        file,
+        line,
+        "(header)",
+        "the file is empty: expected a header line naming its columns",
+        {"found": what},
+    )
+
+
+def check_sample_columns(
+    frame: pd.DataFrame,
+    columns: Iterable[str],
+    known: set[str],
+    file: str | Path,
+    rule: str = "the column names a sample absent from data_clinical_sample.txt",
+) -> None:
+    """Raise when a column of a matrix (genes × samples) names no known sample.
+
+    The columns' names are identifiers: the example gives each one's number in the header line
+    (``frame.attrs["header_line"]``) instead.
+    """
+    number = {str(c): i + 1 for i, c in enumerate(frame.columns)}
+    cols = [str(c) for c in columns]
+    header = pd.DataFrame(
+        {"column number": [number[c] for c in cols]},
+        index=line_labels([frame.attrs.get("header_line", 1)] * len(cols)),
+    )
+    problems: list[Violation] = []
+    check_source(
+        problems,
+        header,
+        [c not in known for c in cols],
+        file=file,
+        column="(sample columns)",
+        rule=rule,
+        show=["column number"],
+    )
+    raise_source_errors(problems, file)
+
+
+def read_key_values(path: str | Path, *, withhold_text: bool = False) -> dict[str, tuple[int, str]]:
+    """The ``key: value`` lines of a file (a cBioPortal meta file or case list): key → (line, value).
+
+    Blank lines and lines starting with '#' are skipped.
+
+    Raises
+    ------
+    helpers.errors.SourceFormatError
+        Naming every line that is not ``key: value`` (its text withheld with ``withhold_text``).
+    """
+    path = Path(path)
+    out: dict[str, tuple[int, str]] = {}
+    bad: dict[int, str] = {}
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        if ":" not in line:
+            bad[n] = line[:60]
+            continue
+        k, v = line.split(":", 1)
+        out[k.strip()] = (n, v.strip())
+    if bad:
+        text = [WITHHELD if withhold_text else t for t in bad.values()]
+        lines = pd.DataFrame({"text": text}, index=line_labels(bad))
+        problems: list[Violation] = []
+        check_source(
+            problems,
+            lines,
+            np.ones(len(lines), dtype=bool),
+            file=path,
+            column="text",
+            rule="expected 'key: value'",
+        )
+        raise_source_errors(problems, path)
+    return out
+
+
+def check_range(
+    violations: list[Violation],
+    frame: pd.DataFrame,
+    column: str,
+    file: str | Path,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    rule: str,
+    show: Iterable[str] = (),
+    text_is_missing: bool = False,
+) -> pd.Series:
+    """Values of ``column`` as floats, recording values outside [``low``, ``high``] and text
+    (unless ``text_is_missing``: text is then read as a missing value, as before)."""
+    raw = frame[column]
+    v = pd.to_numeric(raw, errors="coerce").astype(float)
+    if not text_is_missing:
+        given = raw.notna() & (raw.astype(str).str.strip() != "")
+        check_source(
+            violations,
+            frame,
+            given & v.isna(),
+            file=file,
+            column=column,
+            rule="values must be numbers",
+            show=show,
+        )
+    out = pd.Series(False, index=frame.index)
+    if low is not None:
+        out |= v < low
+    if high is not None:
+        out |= v > high
+    check_source(violations, frame, out.to_numpy(), file=file, column=column, rule=rule, show=show)
+    return v
 
 
 def check_months(

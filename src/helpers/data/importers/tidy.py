@@ -26,11 +26,15 @@ from helpers.data.importers.common import (
     ImportLog,
     ImportResult,
     assemble,
+    check_delimiter,
+    check_range,
     check_source,
     clinical_tables,
     existing_pseudonyms,
     lacks_from_standard,
     line_labels,
+    raise_empty_file,
+    raise_field_count,
     raise_source_errors,
     rename_aliases,
     require_source_columns,
@@ -95,27 +99,42 @@ def _data_lines(path: Path) -> list[int]:
         return [n for n, raw in enumerate(handle, 1) if n > 1 and raw.rstrip(b"\r\n").strip(b" ")]
 
 
+def _header_text(path: Path) -> str:
+    """The first line of ``path`` (the header of a tidy table)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        return handle.readline().decode(errors="replace").rstrip("\r\n")
+
+
 def read_tidy_table(path: str | Path, **kw: Any) -> pd.DataFrame:
     """Read a tab-separated tidy table, each row labelled by its line in the file.
 
     Where a quoted field spans lines, so that lines and rows do not match one to one, the rows
-    are labelled by their number instead (index name ``row``).
+    are labelled by their number instead (index name ``row``). ``attrs["header_line"]`` is the
+    line of the header (1).
 
     Raises
     ------
     helpers.errors.SourceFormatError
-        If the file cannot be read as a tab-separated table.
+        If the file is empty, is not tab-separated (e.g. comma-separated) or cannot be read as
+        a tab-separated table.
     """
     path = Path(path)
     try:
         df = pd.read_csv(path, sep="\t", low_memory=False, **kw)
         lines = _data_lines(path)
+        header = _header_text(path)
+    except pd.errors.EmptyDataError:
+        raise_empty_file(path)
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        raise_field_count(exc, path)
         raise SourceFormatError(f"{path}: cannot be read as a tab-separated table ({exc})") from None
+    check_delimiter(df, header, path)
     if len(lines) == len(df):
         df.index = line_labels(lines)
     else:
         df.index = pd.RangeIndex(1, len(df) + 1, name="row")
+    df.attrs["header_line"] = 1
     return df
 
 
@@ -209,6 +228,24 @@ def _tidy_standard(clinical: pd.DataFrame, quirks: Mapping[str, Any], file: Path
         column="patient_id",
         rule="patient identifiers must be unique",
     )
+    sex = None
+    if "sex" in clinical.columns:
+        sex = clinical["sex"].astype("string").str.strip().str.lower()
+        sex = sex.where(sex != "")
+        odd = (sex.notna() & ~sex.isin(["female", "male"])).to_numpy()
+        check_source(
+            problems,
+            clinical,
+            odd,
+            file=file,
+            column="sex",
+            rule=f"sex must be 'female' or 'male' (any case) or empty; unknown codes {sorted(set(sex[odd]))}",
+            show=["patient_id"],
+        )
+    if "tmb" in clinical.columns:
+        check_range(
+            problems, clinical, "tmb", file, low=0, rule="TMB cannot be negative", show=["patient_id"]
+        )
     raise_source_errors(problems, file)
     br = _best_response_column(clinical, TIDY_RESPONSE, file)
     reg_cols = [quirks.get("regimen_column"), "treatment", "drug_class"]
@@ -219,7 +256,6 @@ def _tidy_standard(clinical: pd.DataFrame, quirks: Mapping[str, Any], file: Path
         regimen = pd.Series([None] * len(clinical), index=clinical.index)
     ecog_col = quirks.get("ecog_column")
     ecog = clinical[ecog_col] if ecog_col in clinical.columns else np.nan
-    sex = clinical["sex"].astype("string").str.lower() if "sex" in clinical.columns else None
     return pd.DataFrame(
         {
             "patient_id": clinical["patient_id"].astype(str),
@@ -258,6 +294,14 @@ def _tidy_samples(path: Path, known_patients: set[str], log: ImportLog) -> pd.Da
     """Canonical samples of ``samples.tsv`` (all taken before ICB unless labelled otherwise)."""
     raw = read_tidy_table(path, dtype={"sample_id": str, "patient_id": str})
     require_source_columns(raw, ("sample_id", "patient_id"), path)
+    problems: list[Violation] = []
+    show = ["sample_id", "patient_id"]
+    if "purity" in raw.columns:
+        rule = "purity must be a fraction between 0 and 1"
+        check_range(problems, raw, "purity", path, low=0, high=1, rule=rule, show=show)
+    if "tmb_per_mb" in raw.columns:
+        check_range(problems, raw, "tmb_per_mb", path, low=0, rule="TMB cannot be negative", show=show)
+    raise_source_errors(problems, path)
     unknown = ~raw["patient_id"].isin(known_patients)
     log.repair("sample_of_unknown_patient", unknown.sum())
     raw = raw[~unknown]
@@ -302,6 +346,10 @@ def _short_variants(raw: pd.DataFrame, file: Path) -> pd.DataFrame:
         rule="the variant class maps to no MAF class",
         show=shown,
     )
+    vaf = pd.Series(np.nan, index=raw.index)
+    if "vaf" in raw.columns:
+        rule = "VAF (variant allele fraction) must be between 0 and 1"
+        vaf = check_range(problems, raw, "vaf", file, low=0, high=1, rule=rule, show=["sample_id", "gene"])
     raise_source_errors(problems, file)
     pc = raw.get("protein_change", pd.Series(index=raw.index, dtype=object))
     return pd.DataFrame(
@@ -310,7 +358,7 @@ def _short_variants(raw: pd.DataFrame, file: Path) -> pd.DataFrame:
             "gene": raw["gene"].astype(str),
             "variant_classification": maf.astype(str),
             "protein_change": pc.where(pc.notna() & (pc.astype(str) != "."), None),
-            "vaf": pd.to_numeric(raw.get("vaf"), errors="coerce"),
+            "vaf": vaf,
         }
     )
 
@@ -321,26 +369,38 @@ def read_tidy_expression(path: str | Path, log: ImportLog | None = None) -> pd.D
     Raises
     ------
     helpers.errors.SourceFormatError
-        If the first column is not ``gene`` or a value is not a number (lines named; the
-        sample columns, which are identifiers, are not).
+        If there is no ``gene`` column or a value is not a number (the first bad cell of each
+        line: its gene, value and column number; the sample columns' names, which are
+        identifiers, are withheld).
     """
     log = log if log is not None else ImportLog()
     expr = read_tidy_table(Path(path))
-    if "gene" not in expr.columns:
-        raise SourceFormatError(f"{path}: the first column must be 'gene'")
+    require_source_columns(expr, ("gene",), path, withhold_header=True)
     samples = [c for c in expr.columns if c != "gene"]
     text = [c for c in samples if not pd.api.types.is_numeric_dtype(expr[c])]
     if text:
         given = expr[text].notna() & (expr[text].apply(pd.to_numeric, errors="coerce").isna())
+        rows = given.any(axis=1)
+        first = given[rows].idxmax(axis=1)  # the first sample column holding text, per line
+        number = {c: i + 1 for i, c in enumerate(expr.columns)}
+        cells = pd.DataFrame(
+            {
+                "gene": expr.loc[rows, "gene"],
+                "column number": first.map(number),
+                "value": [expr.at[r, c] for r, c in first.items()],
+            },
+            index=first.index,
+        )
         problems: list[Violation] = []
         check_source(
             problems,
-            expr,
-            given.any(axis=1),
+            cells,
+            np.ones(len(cells), dtype=bool),
             file=path,
             column="(sample columns)",
-            rule=f"expression values must be numbers (text in {len(text)} sample columns)",
-            show=["gene"],
+            rule=f"expression values must be numbers (text in {len(text)} sample "
+            f"column{'s' if len(text) != 1 else ''}; first bad cell of each line)",
+            show=["gene", "column number", "value"],
         )
         raise_source_errors(problems, path)
     expr = expr.set_index("gene")
@@ -473,6 +533,7 @@ def tidy_to_cohort(
     mutations_file = cdir / "mutations.tsv"
     if mutations_file.is_file():
         raw = read_tidy_table(mutations_file, dtype={"sample_id": str, "patient_id": str})
+        require_source_columns(raw, ("sample_id", "gene"), mutations_file)
         if quirks.get("mutations") == "foundationone":
             mutations, cna = map_foundationone(raw)
             cna = cna[cna["copy_state"] != 0]
