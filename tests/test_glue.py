@@ -210,3 +210,9 @@ def test_every_quoted_key_is_glued_and_every_glued_value_equals_its_table(built_
 
 def test_a_share_of_one_prints_as_a_spaced_percentage():
     assert glue.format_value(0.8081, ".1%") == "80.8 %"
+
+
+def test_a_ratio_with_a_meaningless_interval_is_not_quoted_as_an_estimate(chapter):
+    shown = glue.interval("hr_sparse", 2653.48, 0.07, 96732237.43, what="HR")
+    assert shown.startswith(glue.NOT_ESTIMABLE) and "2653" not in shown
+    assert glue.interval("hr_wide", 3.0, 0.5, 40.0, what="HR") == "3.00 (95% CI 0.50–40.00)"

@@ -61,6 +61,9 @@ SUPPRESSED = "suppressed"
 #: The table of numbers that the prose states and no other table holds.
 KEY_NUMBERS = "key_numbers"
 SOURCES_FILE = "glue_sources.json"
+#: A ratio (HR, OR) whose upper 95% limit is more than this many times its lower limit is not
+#: stated as an estimate: the data are too sparse for it to mean anything.
+MAX_RATIO_SPAN = 1e4
 
 
 def format_p(p: float) -> str:
@@ -228,11 +231,20 @@ def interval(
 
     Each of the three numbers is listed in ``key_numbers.csv`` (keys ``<key>``, ``<key>_low``,
     ``<key>_high``); a missing estimate gives :data:`NOT_ESTIMABLE`, a missing interval the
-    estimate alone.
+    estimate alone, and a positive interval wider than :data:`MAX_RATIO_SPAN` (upper / lower)
+    says so instead of quoting a meaningless estimate.
     """
     numbers = [_number(estimate), _number(low), _number(high)]
     if numbers[0] is None:
         shown = NOT_ESTIMABLE
+    elif (
+        numbers[1] is not None
+        and numbers[2] is not None
+        and numbers[1] > 0
+        and numbers[2] / numbers[1] > MAX_RATIO_SPAN
+    ):
+        # a ratio whose interval spans four orders of magnitude says nothing (sparse data)
+        shown = f"{NOT_ESTIMABLE} (too few events: the interval runs from {format(numbers[1], fmt)} to {format(numbers[2], fmt)})"
     elif numbers[1] is None or numbers[2] is None:
         shown = f"{format(numbers[0], fmt)} (no interval)"
     else:
