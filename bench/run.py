@@ -2,7 +2,10 @@
 
 Prints the time to simulate the default cohort, the time of each notebook and of the book
 build (in a throw-away copy of the sources, so the real ``_build/`` is untouched), and the
-TME scoring benchmark (``bench/tme_bench.py``) when present. ``--quick`` uses small sizes.
+TME scoring benchmark (``bench/tme_bench.py``), the counting-process Cox fit against lifelines
+(``bench/cox_counting.py``) and the scale table (``bench/scale.py``: wall time and peak RSS of the
+simulation and of each chapter at 5,000, 20,000 and 100,000 patients, with the ratios to 5,000;
+``--scale-small`` leaves out 100,000). ``--quick`` uses small sizes.
 """
 
 from __future__ import annotations
@@ -60,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-book", action="store_true")
     parser.add_argument("--skip-tme", action="store_true")
     parser.add_argument("--skip-cox", action="store_true")
+    parser.add_argument("--skip-scale", action="store_true", help="leave out the scale table")
+    parser.add_argument(
+        "--scale-small",
+        action="store_true",
+        help="scale table at 5,000 and 20,000 patients only (not 100,000)",
+    )
     args = parser.parse_args(argv)
     if not args.skip_book:
         bench_book(800 if args.quick else 5000, 0)
@@ -78,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         spec.loader.exec_module(module)
         print("Cox model on counting-process data (start, stop]): lifelines vs helpers.stats.cox_counting")
         module.run(report, quick=args.quick)
+    if not args.skip_scale:
+        spec = importlib.util.spec_from_file_location("scale_bench", REPO / "bench" / "scale.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sizes = (800, 2000) if args.quick else (5000, 20000) if args.scale_small else module.DEFAULT_SIZES
+        module.run(sizes)
     return 0
 
 
