@@ -5,7 +5,9 @@ build (in a throw-away copy of the sources, so the real ``_build/`` is untouched
 TME scoring benchmark (``bench/tme_bench.py``), the counting-process Cox fit against lifelines
 (``bench/cox_counting.py``) and the scale table (``bench/scale.py``: wall time and peak RSS of the
 simulation and of each chapter at 5,000, 20,000 and 100,000 patients, with the ratios to 5,000;
-``--scale-small`` leaves out 100,000). ``--quick`` uses small sizes.
+``--scale-small`` leaves out 100,000) and the small-cohort sweep (``bench/sweep.py``: every
+chapter on 50 and 80 patients, seeds 0-4, and on the smallest public cohorts). ``--quick`` uses
+small sizes.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-tme", action="store_true")
     parser.add_argument("--skip-cox", action="store_true")
     parser.add_argument("--skip-scale", action="store_true", help="leave out the scale table")
+    parser.add_argument("--skip-sweep", action="store_true", help="leave out the small-cohort sweep")
     parser.add_argument(
         "--scale-small",
         action="store_true",
@@ -93,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         spec.loader.exec_module(module)
         sizes = (800, 2000) if args.quick else (5000, 20000) if args.scale_small else module.DEFAULT_SIZES
         module.run(sizes)
+    if not args.skip_sweep:
+        spec = importlib.util.spec_from_file_location("sweep_bench", REPO / "bench" / "sweep.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.run(seeds=(0, 2) if args.quick else (0, 1, 2, 3, 4))
     return 0
 
 

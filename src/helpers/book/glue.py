@@ -101,9 +101,11 @@ def format_value(v: object, fmt: str) -> str:
 
 def _glue(key: str, shown: str, source: Mapping[str, object]) -> str:
     glued = _state.setdefault("glued", {})
-    if key in glued and glued[key]["shown"] != shown:
-        raise ValueError(f"glue key {key!r} was already glued with another value in this chapter")
-    glued[key] = {"shown": shown, **source}
+    if key in glued and glued[key].get("glued"):
+        if glued[key]["shown"] != shown:
+            raise ValueError(f"glue key {key!r} was already glued with another value in this chapter")
+        return shown  # the same value again: one output per key (myst-nb rejects duplicates)
+    glued[key] = {"shown": shown, **source, "glued": True}
     _myst_glue(key, shown, display=False)
     _write_sources()
     return shown
