@@ -30,19 +30,30 @@ def _use(state: dict, *, simulated: bool, access: str, results_dir=None) -> None
 
 def test_suppress_small_counts_hides_exactly_the_counts_from_1_to_10():
     table = pd.DataFrame(
-        {"n": [0, 1, 10, 11, 250], "share": [0.0, 0.5, 0.25, 0.75, 1.0]},
+        {"n": [0, 1, 10, 11, 250], "share": [0.0, 0.5, 0.25, 0.75, 1.0], "hr": [1.0, 0.5, 0.6, 0.7, 0.8]},
         index=["a", "b", "c", "d", "e"],
     )
     out = privacy.suppress_small_counts(table, 11)
     assert out["n"].tolist() == [0, "<11", "<11", 11, 250]
-    assert out["share"].tolist() == table["share"].tolist()  # not an integer column
+    # a share beside a hidden count would give it back; beside 0, 11 and 250 it stays
+    assert out["share"].tolist() == [0.0, privacy.HIDDEN, privacy.HIDDEN, 0.75, 1.0]
+    assert out["hr"].tolist() == table["hr"].tolist()  # not an integer column, not a share
+    # a count beside its total: the next smallest count is hidden with it
+    counts = pd.DataFrame(
+        {"primary": [41], "acquired": [13], "ongoing": [12], "not_evaluable": [7], "total": [73]}
+    )
+    out = privacy.suppress_small_counts(counts, 11)
+    assert out.iloc[0].tolist() == [41, 13, privacy.HIDDEN, "<11", 73]  # 73 - 41 - 13 - 12 gave back 7
 
 
 def test_suppress_small_counts_reads_count_rows_of_a_transposed_table():
-    table = pd.DataFrame({"NSCLC": [3, 61.5], "Melanoma": [40, 58.0]}, index=["Patients, n", "Age, median"])
+    table = pd.DataFrame(
+        {"NSCLC": [3, 61.5, 3.0], "Melanoma": [40, 58.0, 12.0]}, index=["Patients, n", "Age, median", "ECOG"]
+    )
     out = privacy.suppress_small_counts(table, 11, count_columns=[])
     assert out.loc["Patients, n"].tolist() == ["<11", 40]
-    assert out.loc["Age, median"].tolist() == [61.5, 58.0]
+    assert out.loc["Age, median"].tolist() == [privacy.HIDDEN, 58.0]  # a median of a hidden group size
+    assert out.loc["ECOG"].tolist() == [3.0, 12.0]  # neither a count row nor a share row
 
 
 def test_count_label_suppresses_only_for_restricted_cohorts(chapter_state):
