@@ -344,3 +344,25 @@ def test_a_total_must_name_a_column_or_row_of_the_table():
         suppress_small_counts(pd.DataFrame({"n": [4]}), M, column_totals={"courses": 4})
     with pytest.raises(KeyError, match="not a row label"):
         suppress_small_counts(pd.DataFrame({"n": [4]}), M, row_totals={"all": 4})
+
+
+def test_a_total_hidden_in_another_table_keeps_a_cell_of_its_line_hidden():
+    """Linked tables: the parts of a count that another table hides must not add up to it."""
+    by_group = pd.DataFrame({"ongoing": [7, 5], "primary": [20, 21]}, index=["a", "b"])
+    out = privacy.suppress_small_counts(
+        by_group, 11, column_totals={"ongoing": privacy.HIDDEN, "primary": 41}
+    )
+    assert out.loc["a", "ongoing"] == "<11" and out.loc["b", "ongoing"] == "<11"  # primary already
+    big = pd.DataFrame({"ongoing": [30, 25], "primary": [20, 21]}, index=["a", "b"])
+    out = privacy.suppress_small_counts(big, 11, column_totals={"ongoing": privacy.HIDDEN, "primary": 41})
+    assert (out["ongoing"] == privacy.HIDDEN).sum() >= 1  # 30 + 25 would give back the hidden 55
+    assert out["primary"].tolist() == [20, 21]
+
+
+def test_a_table_that_cannot_be_protected_cell_by_cell_hides_every_count():
+    # the only other cells of the hidden one's column are zeros, and its column total is stated
+    flows = pd.DataFrame({"primary": [31, 0], "acquired": [8, 13]}, index=["primary", "acquired"])
+    out = privacy.suppress_small_counts(
+        flows, 11, column_totals={"primary": 31, "acquired": 21}, row_totals={"primary": 39, "acquired": 13}
+    )
+    assert (out == privacy.HIDDEN).all().all()

@@ -411,13 +411,8 @@ def test_no_suppressed_count_can_be_recovered(book_run):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="suppression is per table: chapter 2 states the class counts again in tables without "
-    "their totals (classification basis, transitions) and in glued shares; see helpers.book.privacy",
-)
 def test_a_class_count_hidden_in_the_class_table_is_hidden_wherever_chapter_2_states_it(book_run):
-    """Totals stated elsewhere: the gap the per-table rules leave (module docstring of privacy).
+    """Linked tables: a class count hidden in the class table stays hidden wherever chapter 2 states it.
 
     On Riaz, ``classes_overall`` hides not evaluable (7, primary) and ongoing benefit (12, its
     complement); a reader who finds 12 elsewhere in the chapter gets the 7 back as 73 - 41 - 13 - 12.

@@ -44,6 +44,7 @@ __all__ = [
     "NOT_ESTIMABLE",
     "SUPPRESSED",
     "cell",
+    "cell_share",
     "count",
     "figure",
     "format_p",
@@ -177,6 +178,36 @@ def share(key: str, n: int, total: int, *, what: str, fmt: str = ".1f") -> str:
         shown, pct = SUPPRESSED, None
     else:
         pct = 100.0 * n / total
+        shown = f"{format(pct, fmt)} %"
+    return _glue(
+        key,
+        shown,
+        {"table": KEY_NUMBERS, "row": key, "column": "value", "fmt": fmt, "what": what, "value": pct},
+    )
+
+
+def cell_share(
+    key: str, table: str, row: object, column: str, total_column: str, *, what: str, fmt: str = ".1f"
+) -> str:
+    """Glue a cell of a published table as a percentage of another cell of its row.
+
+    The two cells are read as published, so a share of a count that the table hides (by
+    primary, complementary or secondary suppression) is :data:`SUPPRESSED` too.
+    """
+    published = _state.get("published", {})
+    try:
+        located = _locate(published[table], row)
+        n, total = located[column], located[total_column]
+    except KeyError:
+        n = total = None
+    if isinstance(n, str) or isinstance(total, str):
+        shown, pct = SUPPRESSED, None
+    elif _number(n) is None or not _number(total):
+        shown, pct = NOT_ESTIMABLE, None
+    elif is_suppressed(float(n)) or is_suppressed(float(total) - float(n)):
+        shown, pct = SUPPRESSED, None
+    else:
+        pct = 100.0 * float(n) / float(total)
         shown = f"{format(pct, fmt)} %"
     return _glue(
         key,

@@ -96,6 +96,8 @@ class _Line:
     members: tuple[tuple[int, int], ...]
     total: tuple[int, int] | None = None
     external: float | None = None
+    #: The state of an external total: shown, or hidden in the table that states it.
+    external_state: int = 0
 
 
 def suppress_small_counts(
@@ -104,8 +106,8 @@ def suppress_small_counts(
     count_columns: Iterable[str] | None = None,
     *,
     share_columns: Iterable[Hashable] | None = None,
-    column_totals: Mapping[Hashable, float] | None = None,
-    row_totals: Mapping[Hashable, float] | None = None,
+    column_totals: Mapping[Hashable, float | str] | None = None,
+    row_totals: Mapping[Hashable, float | str] | None = None,
 ) -> pd.DataFrame:
     """Hide small counts, and every cell that would give one back (module docstring).
 
@@ -125,10 +127,11 @@ def suppress_small_counts(
         :data:`SHARE_NAME`.
     column_totals
         Column → the total of that column over the table's rows (other than total rows),
-        stated outside the table (another table, the prose).
+        stated outside the table (another table, the prose): a number, or the text of the cell
+        that hides it there (``"<m"``, :data:`HIDDEN`), which keeps a part of the line hidden.
     row_totals
         Row label (index label) → the total of that row over the count columns, stated
-        outside the table.
+        outside the table (a number or a hidden cell's text, as for ``column_totals``).
 
     Returns
     -------
@@ -149,7 +152,10 @@ def suppress_small_counts(
       of the row's other counts.
 
     The cell hidden to protect a line is its smallest non-zero count still shown (a part before
-    the total; the total only when no part is left), so that as little as possible is lost. In
+    the total; the total only when no part is left), so that as little as possible is lost.
+    When a line would still give a hidden count back and has no count left to hide (its other
+    cells are zeros, or its total is stated in another table), every count of the table is
+    hidden, zeros included: such a table cannot be protected cell by cell. In
     a table of one or two rows a sum can hold by chance; its cells are then protected as if it
     were a total (more is hidden, never less).
     """
@@ -187,6 +193,11 @@ def suppress_small_counts(
 
     lines = _lines(out, values, is_count, count_pos, count_rows, column_totals, row_totals)
     _complete(lines, values, state, m)
+    if state.any() and any(_pinned(line, values, state, m) for line in lines):
+        # a line still gives a hidden count back and has no shown count left to hide (its other
+        # cells are zeros, or its total is stated elsewhere): the table cannot be protected cell
+        # by cell, so every count of it is hidden, zeros included
+        state[is_count & ~np.isnan(values)] = _COMPLEMENT
 
     hidden_share = np.zeros(out.shape, dtype=bool)
     suppressed = state != _SHOWN
@@ -246,8 +257,8 @@ def _lines(
     is_count: np.ndarray,
     count_pos: list[int],
     count_rows: list[int],
-    column_totals: Mapping[Hashable, float] | None,
-    row_totals: Mapping[Hashable, float] | None,
+    column_totals: Mapping[Hashable, float | str] | None,
+    row_totals: Mapping[Hashable, float | str] | None,
 ) -> list[_Line]:
     """Every line of the table: count cells and the total they add up to (see the Notes)."""
     n_rows = table.shape[0]
@@ -297,15 +308,28 @@ def _lines(
     for column, total in (column_totals or {}).items():
         j = position[column]  # a count column (suppress_small_counts made it one)
         cells = tuple((i, j) for i in parts if not np.isnan(values[i, j]))
-        lines.append(_Line(cells, external=float(total)))
+        lines.append(_external_line(cells, total))
     rows = {r: i for i, r in enumerate(table.index)}
     for row, total in (row_totals or {}).items():
         if row not in rows:
             raise KeyError(f"row_totals names {row!r}, which is not a row label of the table")
         i = rows[row]
         cells = tuple((i, j) for j in range(table.shape[1]) if is_count[i, j] and not np.isnan(values[i, j]))
-        lines.append(_Line(cells, external=float(total)))
+        lines.append(_external_line(cells, total))
     return lines
+
+
+def _external_line(cells: tuple[tuple[int, int], ...], total: object) -> _Line:
+    """A line whose total another table states: a number, or that table's hidden cell.
+
+    A total hidden there (``"<m"`` or :data:`HIDDEN`) is an unknown of the line with the bounds
+    its label gives, so the line must keep a hidden part too: otherwise its shown parts would
+    add up to the value the other table hides (linked tables).
+    """
+    if isinstance(total, str):
+        state = _PRIMARY if total.startswith("<") else _COMPLEMENT
+        return _Line(cells, external=0.0, external_state=state)
+    return _Line(cells, external=float(total))
 
 
 def _bounds(state: int, m: int) -> tuple[float, float]:
@@ -328,6 +352,8 @@ def _pinned(line: _Line, values: np.ndarray, state: np.ndarray, m: int) -> bool:
             c += values[line.total]
         else:
             hidden.append((-1, _bounds(state[line.total], m)))
+    elif line.external_state != _SHOWN:
+        hidden.append((-1, _bounds(line.external_state, m)))
     else:
         c += float(line.external)
     if not hidden:
@@ -387,8 +413,8 @@ def protect(
     count_columns: Iterable[str] | None = None,
     *,
     share_columns: Iterable[Hashable] | None = None,
-    column_totals: Mapping[Hashable, float] | None = None,
-    row_totals: Mapping[Hashable, float] | None = None,
+    column_totals: Mapping[Hashable, float | str] | None = None,
+    row_totals: Mapping[Hashable, float | str] | None = None,
 ) -> pd.DataFrame:
     """Apply :func:`suppress_small_counts` when the current cohort is restricted.
 

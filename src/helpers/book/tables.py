@@ -61,6 +61,9 @@ def publish_table(
     labels: Mapping[str, str] | None = None,
     merge_intervals: bool = True,
     interval_label: str = "95% CI",
+    share_columns: Iterable[str] | None = None,
+    column_totals_from: tuple | None = None,
+    row_totals_from: tuple | None = None,
 ) -> None:
     """Show a result table and write it as ``<results_dir>/<name>.csv`` for download.
 
@@ -82,8 +85,23 @@ def publish_table(
         Show an estimate and its interval in one cell (default); ``False`` keeps the columns.
     interval_label
         What the merged intervals are, in the header ("95% CI").
+    share_columns
+        Columns to hide beside a hidden count, besides those named as shares
+        (:func:`helpers.book.privacy.suppress_small_counts`).
+    column_totals_from, row_totals_from
+        ``(table name, row label)`` of a table published earlier in the chapter whose row holds
+        this table's column totals (or, for ``row_totals_from``, its row totals, by this table's
+        row labels), optionally with a third element mapping this table's labels to that row's
+        (``{"courses": "not_evaluable"}``). Linked tables: a total hidden there keeps a cell of
+        the line hidden here, so that this table's cells do not add up to it.
     """
-    safe = protect(table, count_columns)
+    safe = protect(
+        table,
+        count_columns,
+        share_columns=share_columns,
+        column_totals=_totals_from(column_totals_from, table.columns),
+        row_totals=_totals_from(row_totals_from, table.index),
+    )
     _state.setdefault("published", {})[name] = safe  # glued numbers are read from here
     results_dir = _state["results_dir"]
     written = False
@@ -510,6 +528,20 @@ def _csv_link(filename: str) -> str:
     return (
         f"<a href='{RESULTS_URL_FROM_CHAPTER}/{chapter}/{html.escape(filename)}'>{html.escape(filename)}</a>"
     )
+
+
+def _totals_from(source: tuple | None, labels: Iterable[object]) -> dict | None:
+    """The cells of a published table's row that are totals of ``labels`` (as published)."""
+    if source is None:
+        return None
+    name, row, *rest = source
+    renamed: Mapping = rest[0] if rest else {}
+    published = _state.get("published", {})
+    if name not in published:
+        raise KeyError(f"totals are read from table {name!r}, which this chapter has not published yet")
+    cells = published[name].loc[row]
+    wanted = {label: renamed.get(label, label) for label in labels}
+    return {label: cells[other] for label, other in wanted.items() if other in cells.index}
 
 
 def _table_box(table_html: str, title: str, n_rows: int, csv_link: str = "") -> str:

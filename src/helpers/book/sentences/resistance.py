@@ -73,19 +73,21 @@ def glue_results(classes: ResistanceClasses) -> None:
     """Glue the numbers that chapter 2's prose quotes (read from its published tables).
 
     Call it after the chapter's tables are published: the counts come from the tables as shown
-    (suppressed where the cohort is restricted), the shares from the same counts.
+    (suppressed where the cohort is restricted), the shares from the same cells.
     """
     glue.phrase("ch2_parameters", parameters_sentence(classes))
     glue.phrase("ch2_stop_days", classes.stop_days)
     glue.phrase("ch2_missing", classes.missing or "")
-    overall = classes.overall
-    total = int(overall["total"].iloc[0]) if not overall.empty else 0
     glue.cell("ch2_courses", "classes_overall", "all", "total", ",d")
     for cls in ("primary", "acquired", "ongoing_benefit", "not_evaluable"):
         glue.cell(f"ch2_{cls}", "classes_overall", "all", cls, ",d")
-        n = int(overall[cls].iloc[0]) if not overall.empty else 0
-        glue.share(
-            f"ch2_{cls}_pct", n, total, what=f"{cls.replace('_', ' ')} courses, % of all index courses"
+        glue.cell_share(
+            f"ch2_{cls}_pct",
+            "classes_overall",
+            "all",
+            cls,
+            "total",
+            what=f"{cls.replace('_', ' ')} courses, % of all index courses",
         )
     previous = _PREVIOUS
     glue.cell("ch2_changed_previous", "rule_sensitivity", previous, "changed", ",d")
