@@ -366,3 +366,16 @@ def test_a_table_that_cannot_be_protected_cell_by_cell_hides_every_count():
         flows, 11, column_totals={"primary": 31, "acquired": 21}, row_totals={"primary": 39, "acquired": 13}
     )
     assert (out == privacy.HIDDEN).all().all()
+
+
+def test_a_nested_row_that_differs_from_its_parent_by_a_small_count_is_hidden():
+    """An attrition table: 73 patients, 66 classified (so 7 not evaluable), 54 of those resistant."""
+    attrition = pd.DataFrame(
+        {"analysis set": ["all", "classified", "resistant", "progressed"], "patients": [73, 66, 54, 53]}
+    )
+    nesting = {"classified": "all", "resistant": "classified", "progressed": "resistant"}
+    out = privacy.suppress_small_counts(attrition, 11, count_columns=["patients"], nested_rows=nesting)
+    # 73 - 66 = 7 hides 66; 54 is compared with 73 (19: shown); 54 - 53 = 1 hides 53
+    assert out["patients"].tolist() == [73, privacy.HIDDEN, 54, privacy.HIDDEN]
+    plain = privacy.suppress_small_counts(attrition, 11, count_columns=["patients"])
+    assert plain["patients"].tolist() == [73, 66, 54, 53]  # without the nesting nothing is hidden

@@ -81,6 +81,21 @@ def cohort_overview(
     )
 
 
+#: Which analysis set of :func:`attrition` each one is a subset of (its parent): the difference
+#: between a set and its parent is a count of patients too (used by the small-count suppression).
+ATTRITION_NESTING: dict[str, str] = {
+    "Index ICB course with a resistance class other than not evaluable": "All patients",
+    "Primary or acquired resistance": "Index ICB course with a resistance class other than not evaluable",
+    "... progressed (survival after progression)": "Primary or acquired resistance",
+    "... with a pre-treatment DNA sample": "Primary or acquired resistance",
+    "... with a post-progression DNA sample": "... progressed (survival after progression)",
+    "... with pre and post DNA (pairs)": "... with a post-progression DNA sample",
+    "... with a post-progression RNA sample": "... progressed (survival after progression)",
+    "... with pre and post RNA (pairs)": "... with a post-progression RNA sample",
+    "Progressed (any class) and given radiotherapy after progression": "All patients",
+}
+
+
 def attrition(cohort: Cohort, benefit_months: float = 6, min_exposure_weeks: float = 6) -> pd.DataFrame:
     """Patients remaining at each step from the whole cohort to each analysis set.
 

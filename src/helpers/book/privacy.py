@@ -108,6 +108,7 @@ def suppress_small_counts(
     share_columns: Iterable[Hashable] | None = None,
     column_totals: Mapping[Hashable, float | str] | None = None,
     row_totals: Mapping[Hashable, float | str] | None = None,
+    nested_rows: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Hide small counts, and every cell that would give one back (module docstring).
 
@@ -132,6 +133,10 @@ def suppress_small_counts(
     row_totals
         Row label (index label) → the total of that row over the count columns, stated
         outside the table (a number or a hidden cell's text, as for ``column_totals``).
+    nested_rows
+        Row label → the label of the row it is a subset of (an attrition table): the
+        difference between a row and its nearest shown ancestor is a count as well, so a row
+        whose difference is between 1 and ``m - 1`` is hidden.
 
     Returns
     -------
@@ -191,6 +196,8 @@ def suppress_small_counts(
     state = np.zeros(out.shape, dtype=np.int8)
     state[is_count & (values > 0) & (values < m)] = _PRIMARY
 
+    if nested_rows:
+        _hide_small_differences(_row_labels(out, count_pos), nested_rows, values, state, count_pos, m)
     lines = _lines(out, values, is_count, count_pos, count_rows, column_totals, row_totals)
     _complete(lines, values, state, m)
     if state.any() and any(_pinned(line, values, state, m) for line in lines):
@@ -228,6 +235,32 @@ def suppress_small_counts(
                 cells[i] = HIDDEN
         out.isetitem(j, pd.Series(cells, index=out.index, dtype=object))
     return out
+
+
+def _hide_small_differences(
+    labels: list[list[str]],
+    parents: Mapping[str, str],
+    values: np.ndarray,
+    state: np.ndarray,
+    count_pos: list[int],
+    m: int,
+) -> None:
+    """Nested rows: hide a row whose count differs from its nearest shown ancestor by 1 to m-1."""
+    where: dict[str, int] = {}
+    for i, row_labels in enumerate(labels):
+        for label in row_labels:
+            where.setdefault(label, i)
+    for i, row_labels in enumerate(labels):
+        parent = next((parents[x] for x in row_labels if x in parents), None)
+        for j in count_pos:
+            ancestor = parent
+            while ancestor is not None and ancestor in where and state[where[ancestor], j] != _SHOWN:
+                ancestor = parents.get(ancestor)
+            if ancestor is None or ancestor not in where or state[i, j] != _SHOWN:
+                continue
+            difference = values[where[ancestor], j] - values[i, j]
+            if 0 < difference < m:
+                state[i, j] = _COMPLEMENT
 
 
 def _is_missing(v: object) -> bool:
@@ -415,6 +448,7 @@ def protect(
     share_columns: Iterable[Hashable] | None = None,
     column_totals: Mapping[Hashable, float | str] | None = None,
     row_totals: Mapping[Hashable, float | str] | None = None,
+    nested_rows: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Apply :func:`suppress_small_counts` when the current cohort is restricted.
 
@@ -432,6 +466,7 @@ def protect(
             share_columns=share_columns,
             column_totals=column_totals,
             row_totals=row_totals,
+            nested_rows=nested_rows,
         )
     return table
 

@@ -64,6 +64,7 @@ def publish_table(
     share_columns: Iterable[str] | None = None,
     column_totals_from: tuple | None = None,
     row_totals_from: tuple | None = None,
+    nested_rows: Mapping[str, str] | None = None,
 ) -> None:
     """Show a result table and write it as ``<results_dir>/<name>.csv`` for download.
 
@@ -94,6 +95,9 @@ def publish_table(
         row labels), optionally with a third element mapping this table's labels to that row's
         (``{"courses": "not_evaluable"}``). Linked tables: a total hidden there keeps a cell of
         the line hidden here, so that this table's cells do not add up to it.
+    nested_rows
+        Row label → the row it is a subset of (an attrition table; see
+        :func:`helpers.book.privacy.suppress_small_counts`).
     """
     safe = protect(
         table,
@@ -101,6 +105,7 @@ def publish_table(
         share_columns=share_columns,
         column_totals=_totals_from(column_totals_from, table.columns),
         row_totals=_totals_from(row_totals_from, table.index),
+        nested_rows=nested_rows,
     )
     _state.setdefault("published", {})[name] = safe  # glued numbers are read from here
     results_dir = _state["results_dir"]
@@ -528,6 +533,14 @@ def _csv_link(filename: str) -> str:
     return (
         f"<a href='{RESULTS_URL_FROM_CHAPTER}/{chapter}/{html.escape(filename)}'>{html.escape(filename)}</a>"
     )
+
+
+def published(name: str) -> pd.DataFrame:
+    """The table ``name`` as this chapter published it (after suppression): for a figure of it."""
+    tables = _state.get("published", {})
+    if name not in tables:
+        raise KeyError(f"table {name!r} has not been published in this chapter")
+    return tables[name]
 
 
 def _totals_from(source: tuple | None, labels: Iterable[object]) -> dict | None:

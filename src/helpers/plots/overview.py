@@ -50,7 +50,8 @@ def attrition_plot(
     Parameters
     ----------
     attrition
-        :attr:`CohortOverview.attrition`: columns ``analysis set`` and ``patients``.
+        :attr:`CohortOverview.attrition`: columns ``analysis set`` and ``patients`` (a count
+        may be text, as a suppressed cell of the published table reads).
     ax
         Axes to draw on (default: a new figure sized to the table).
     count_label
@@ -58,9 +59,12 @@ def attrition_plot(
     """
     fig, ax = _figure(ax, (FIG_WIDTH, 0.5 * len(attrition) + 1))
     # one row per set: the bar is the count itself (no estimate, no error bar); long names of
-    # sets are wrapped so that the bars keep most of the page's width
+    # sets are wrapped so that the bars keep most of the page's width. A count given as text
+    # (hidden by small-count suppression) gets a bar of length 0 and its text.
+    shown = attrition["patients"]
+    counts = pd.to_numeric(shown, errors="coerce").fillna(0)
     sns.barplot(
-        data=attrition.assign(**{"analysis set": attrition["analysis set"].map(wrap)}),
+        data=attrition.assign(**{"analysis set": attrition["analysis set"].map(wrap), "patients": counts}),
         x="patients",
         y="analysis set",
         color=PATIENT_COLOUR,
@@ -70,7 +74,7 @@ def attrition_plot(
     )
     ax.bar_label(
         ax.containers[-1],
-        labels=[f" {count_label(int(n))}" for n in attrition["patients"]],
+        labels=[f" {n}" if isinstance(n, str) else f" {count_label(int(n))}" for n in shown],
         fontsize=SMALL_FONT_SIZE,
     )
     ax.set_xlabel("patients")
