@@ -93,6 +93,8 @@ def format_value(v: object, fmt: str) -> str:
         return NOT_ESTIMABLE
     if fmt == "p":
         return format_p(float(v))
+    if fmt.endswith(" %"):  # a percentage already on the 0-100 scale (share, cell_share)
+        return format(float(v), fmt[:-2]) + " %"
     if fmt.endswith("d"):
         return format(int(round(float(v))), fmt)
     if fmt.endswith("%"):  # a share of 1 as a percentage, spaced as the book prints one
@@ -182,7 +184,7 @@ def share(key: str, n: int, total: int, *, what: str, fmt: str = ".1f") -> str:
     return _glue(
         key,
         shown,
-        {"table": KEY_NUMBERS, "row": key, "column": "value", "fmt": fmt, "what": what, "value": pct},
+        {"table": KEY_NUMBERS, "row": key, "column": "value", "fmt": f"{fmt} %", "what": what, "value": pct},
     )
 
 
@@ -212,7 +214,7 @@ def cell_share(
     return _glue(
         key,
         shown,
-        {"table": KEY_NUMBERS, "row": key, "column": "value", "fmt": fmt, "what": what, "value": pct},
+        {"table": KEY_NUMBERS, "row": key, "column": "value", "fmt": f"{fmt} %", "what": what, "value": pct},
     )
 
 

@@ -311,9 +311,10 @@ _PATH_ASSIGNMENT = re.compile(r'^(?P<name>\w+) = (?P<quote>["\'])(?P<value>/[^"\
 def _write_without_paths(executed: Path, dest: Path) -> None:
     """Write ``executed`` to ``dest`` with every folder in its injected parameters shown by name.
 
-    The injected-parameters cell holds the cohort folder and the staging folder of this machine;
-    a page of the book must show neither (DESIGN §8). Each absolute path becomes its last part
-    (the cohort's folder name, the chapter's results folder), with a comment that says so.
+    The injected-parameters cell and papermill's record in the notebook's metadata hold the
+    cohort folder and the staging folder of this machine; a page of the book (or the notebook it
+    ships under ``_sources/``) must show neither (DESIGN §8). Each absolute path becomes its last
+    part (the cohort's folder name, the chapter's results folder), with a comment that says so.
     """
     nb = nbformat.read(str(executed), as_version=4)
     for cell in nb.cells:
@@ -326,6 +327,14 @@ def _write_without_paths(executed: Path, dest: Path) -> None:
                 line = f'{m["name"]} = "{Path(m["value"]).name}"  # a folder, shown by its name'
             lines.append(line)
         cell.source = "\n".join(lines)
+    record = nb.metadata.get("papermill")
+    if record is not None:  # papermill's own record of the run holds the same paths
+        record["input_path"] = f"notebooks/{executed.name}"
+        record["output_path"] = f"{CHAPTER_DIR}/{executed.name}"
+        record["parameters"] = {
+            k: Path(v).name if isinstance(v, str) and v.startswith("/") else v
+            for k, v in record.get("parameters", {}).items()
+        }
     nbformat.write(nb, str(dest))
 
 
