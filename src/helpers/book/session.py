@@ -10,6 +10,7 @@ import html
 from pathlib import Path
 
 from IPython.display import HTML, display
+from myst_nb import glue
 
 from helpers.data.cohort import Cohort
 from helpers.simulate.scenarios import SCENARIOS
@@ -45,7 +46,20 @@ def open_cohort(
     )
     if show_banner:
         display(HTML(data_banner(cohort)))
+    # what the data are, for the title of the chapter's Key results box (before the banner)
+    glue(DATA_KIND_KEY, data_kind(cohort), display=False)
     return cohort
+
+
+#: The glue key of :func:`data_kind`, quoted in every chapter's Key results title.
+DATA_KIND_KEY = "data_kind"
+
+
+def data_kind(cohort: Cohort) -> str:
+    """A few words on what the numbers describe: simulated data, or a real cohort and its access."""
+    if cohort.simulated:
+        return "simulated data, not findings about patients"
+    return f"real cohort, access {cohort.access}"
 
 
 def data_banner(cohort: Cohort) -> str:
