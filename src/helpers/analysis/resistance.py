@@ -615,6 +615,8 @@ class ResistanceClasses(AnalysisResult):
     support: str
     limitation: str | None
     stop_days: str = ""
+    #: (courses that record their last dose, index courses): the numbers of ``stop_days``.
+    stop_days_recorded: tuple[int, int] = (0, 0)
     rules: pd.DataFrame = field(default_factory=pd.DataFrame)
     overall: pd.DataFrame
     not_evaluable_reasons: pd.DataFrame
@@ -674,6 +676,10 @@ def class_summary(
         support=support,
         limitation=what if support == "partly" else None,
         stop_days=stop_day_support(index_courses),
+        stop_days_recorded=(
+            int(index_courses["stop_day"].notna().sum()) if "stop_day" in index_courses.columns else 0,
+            len(index_courses),
+        ),
         rules=rule_table(params),
         overall=class_table(cls),
         not_evaluable_reasons=not_evaluable_reasons(patients),

@@ -46,20 +46,24 @@ def open_cohort(
     )
     if show_banner:
         display(HTML(data_banner(cohort)))
-    # what the data are, for the title of the chapter's Key results box (before the banner)
+    # what the data are, first in the chapter's Key results box (which comes before the banner)
     glue(DATA_KIND_KEY, data_kind(cohort), display=False)
     return cohort
 
 
-#: The glue key of :func:`data_kind`, quoted in every chapter's Key results title.
+#: The glue key of :func:`data_kind`, quoted first in every chapter's Key results box.
 DATA_KIND_KEY = "data_kind"
 
 
 def data_kind(cohort: Cohort) -> str:
-    """A few words on what the numbers describe: simulated data, or a real cohort and its access."""
+    """One sentence on what the numbers describe: simulated data, or a real cohort and its access."""
     if cohort.simulated:
-        return "simulated data, not findings about patients"
-    return f"real cohort, access {cohort.access}"
+        return "Simulated data: these numbers test the methods; they are not findings about patients."
+    if cohort.access == "restricted":
+        return (
+            f"A real cohort with restricted access: counts below {_state['min_cell_count']} are suppressed."
+        )
+    return "A real cohort with open access."
 
 
 def data_banner(cohort: Cohort) -> str:

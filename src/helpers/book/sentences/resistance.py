@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from helpers.analysis.resistance import RULE_VARIANTS, ResistanceClasses
 from helpers.book import glue
+from helpers.book.privacy import count_label
 
 __all__ = ["glue_results", "parameters_sentence", "rule_sensitivity_sentence", "transitions_caption"]
 
@@ -69,6 +70,12 @@ def transitions_caption(classes: ResistanceClasses, other_months: float) -> str:
     return f"Rows: window {classes.benefit_months:g} months; columns: {other_months:g} months"
 
 
+def _count_text(n: int) -> str:
+    """A count for the prose: suppressed like a table cell, with thousands separators."""
+    shown = count_label(int(n))
+    return f"{int(n):,}" if shown == str(int(n)) else shown
+
+
 def glue_results(classes: ResistanceClasses) -> None:
     """Glue the numbers that chapter 2's prose quotes (read from its published tables).
 
@@ -76,7 +83,20 @@ def glue_results(classes: ResistanceClasses) -> None:
     (suppressed where the cohort is restricted), the shares from the same cells.
     """
     glue.phrase("ch2_parameters", parameters_sentence(classes))
-    glue.phrase("ch2_stop_days", classes.stop_days)
+    known, courses = classes.stop_days_recorded
+    if known == 0:
+        glue.phrase("ch2_stop_days", classes.stop_days)
+    else:
+        glue.count("ch2_stop_days_known", known, what="index courses that record their last dose")
+        glue.count("ch2_stop_days_courses", courses, what="index courses")
+        share = glue.share(
+            "ch2_stop_days_pct", known, courses, what="index courses that record their last dose, %"
+        )
+        glue.phrase(
+            "ch2_stop_days",
+            f"{_count_text(known)} of {_count_text(courses)} courses ({share}) record their last dose; "
+            "the exposure minimums and the limit after the last dose apply to those only.",
+        )
     glue.phrase("ch2_missing", classes.missing or "")
     glue.cell("ch2_courses", "classes_overall", "all", "total", ",d")
     for cls in ("primary", "acquired", "ongoing_benefit", "not_evaluable"):
