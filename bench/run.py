@@ -59,6 +59,17 @@ def bench_book(n_patients: int, seed: int) -> None:
         report("whole run (notebooks + build)", total, "s")
 
 
+def _bench_module(stem: str):
+    """The benchmark script ``bench/<stem>.py`` as a module, or None when it is not there."""
+    path = REPO / "bench" / f"{stem}.py"
+    if not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(f"{stem}_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a try-out")
@@ -75,32 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.skip_book:
         bench_book(800 if args.quick else 5000, 0)
-    tme = REPO / "bench" / "tme_bench.py"
-    if not args.skip_tme and tme.is_file():
-        spec = importlib.util.spec_from_file_location("tme_bench", tme)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+    if not args.skip_tme and (tme := _bench_module("tme_bench")):
         print("TME scoring (ssGSEA)")
-        takes_quick = "quick" in inspect.signature(module.run).parameters
-        module.run(report, **({"quick": args.quick} if takes_quick else {}))
-    cox = REPO / "bench" / "cox_counting.py"
-    if not args.skip_cox and cox.is_file():
-        spec = importlib.util.spec_from_file_location("cox_counting_bench", cox)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        takes_quick = "quick" in inspect.signature(tme.run).parameters
+        tme.run(report, **({"quick": args.quick} if takes_quick else {}))
+    if not args.skip_cox and (cox := _bench_module("cox_counting")):
         print("Cox model on counting-process data (start, stop]): lifelines vs helpers.stats.cox_counting")
-        module.run(report, quick=args.quick)
-    if not args.skip_scale:
-        spec = importlib.util.spec_from_file_location("scale_bench", REPO / "bench" / "scale.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sizes = (800, 2000) if args.quick else (5000, 20000) if args.scale_small else module.DEFAULT_SIZES
-        module.run(sizes)
-    if not args.skip_sweep:
-        spec = importlib.util.spec_from_file_location("sweep_bench", REPO / "bench" / "sweep.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.run(seeds=(0, 2) if args.quick else (0, 1, 2, 3, 4))
+        cox.run(report, quick=args.quick)
+    if not args.skip_scale and (scale := _bench_module("scale")):
+        sizes = (800, 2000) if args.quick else (5000, 20000) if args.scale_small else scale.DEFAULT_SIZES
+        scale.run(sizes)
+    if not args.skip_sweep and (sweep := _bench_module("sweep")):
+        sweep.run(seeds=(0, 2) if args.quick else (0, 1, 2, 3, 4))
     return 0
 
 

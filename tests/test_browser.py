@@ -162,6 +162,7 @@ def _check_prose_and_captions(browser, page: str) -> None:
     )
     text = "\n".join(prose)
     assert "{glue" not in text and "glue:" not in text, f"{page}: an unrendered glue placeholder"
+    assert "```" not in text and "{admonition}" not in text, f"{page}: a directive shown as text"
     assert not re.search(r"\bnan\b", text, re.IGNORECASE), f"{page}: 'nan' in the prose"
     assert "not estimable (95% CI" not in text, page
     uncaptioned = browser.execute_script(
