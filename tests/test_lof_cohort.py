@@ -840,7 +840,7 @@ def test_chapter_figures(handmade, default_analysis):
 
     leading = lof.leading_genes(default_analysis, n=10)
     shown = lof.oncoprint_genes(leading)
-    fig = lof_plots.paired_oncoprint(default_analysis, shown, count_label=lambda n: f"<{n}>")
+    fig = lof_plots.pairs_oncoprint_figure(default_analysis, shown, count_label=lambda n: f"<{n}>")
     pairs = default_analysis.availability["pairs, acquired"]
     expected = sum(2 * pairs[t] * n for t, n in shown.groupby("cancer_type").size().items())
     assert sum(len(ax.patches) for ax in fig.axes) == expected
@@ -876,7 +876,7 @@ def test_figures_say_when_there_is_nothing_to_draw(default_analysis):
     fig = lof_plots.lof_forest_plot(untested, lof.leading_genes(default_analysis))
     assert [t.get_text() for t in fig.axes[0].texts] == ["No leading gene has a fitted Firth odds ratio."]
     plt.close(fig)
-    fig = lof_plots.paired_oncoprint(
+    fig = lof_plots.pairs_oncoprint_figure(
         default_analysis, pd.DataFrame({"cancer_type": ["Nowhere"], "gene": ["B2M"]})
     )
     assert "No patient of these cancer types" in fig.axes[0].texts[0].get_text()

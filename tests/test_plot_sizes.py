@@ -134,7 +134,9 @@ FIGURES = {
     "volcano, many cancer types": lambda r, p: lof_plots.volcano_plot(r["lof_many_types"]),
     "volcano, all pre": lambda r, p: lof_plots.volcano_plot(r["lof_many_types"], lof.ALL_PRE_COMPARISON),
     "lof forest": lambda r, p: lof_plots.lof_forest_plot(r["lof"], _leading(r)),
-    "oncoprint": lambda r, p: lof_plots.paired_oncoprint(r["lof"], lof.oncoprint_genes(_leading(r), n=5)),
+    "oncoprint": lambda r, p: lof_plots.pairs_oncoprint_figure(
+        r["lof"], lof.oncoprint_genes(_leading(r), n=5)
+    ),
     # chapter 5
     "subtypes pre": lambda r, p: tme_plots.subtype_bars(
         r["tme"].pre.counts, "TME subtypes before treatment, by cancer type"

@@ -39,7 +39,7 @@ from helpers.plots.style import (
     panel_grid,
 )
 
-__all__ = ["LOF_KIND_COLOURS", "volcano_plot", "paired_oncoprint", "lof_forest_plot"]
+__all__ = ["LOF_KIND_COLOURS", "volcano_plot", "pairs_oncoprint_figure", "lof_forest_plot"]
 
 #: Colours of the oncoprint cells.
 LOF_KIND_COLOURS: dict[str, str] = {
@@ -215,7 +215,7 @@ def _pair_panels(result: AcquiredLofResult, genes: pd.DataFrame, pair_group: str
     return panels
 
 
-def paired_oncoprint(
+def pairs_oncoprint_figure(
     result: AcquiredLofResult,
     genes: pd.DataFrame,
     pair_group: str = "post_acquired",
@@ -250,7 +250,7 @@ def paired_oncoprint(
     require_columns(genes, ["cancer_type", "gene"], "genes")
     if pair_group not in ("post_acquired", "post_primary"):
         raise InputError(
-            f"paired_oncoprint: pair_group must be post_acquired or post_primary, got {pair_group!r}"
+            f"pairs_oncoprint_figure: pair_group must be post_acquired or post_primary, got {pair_group!r}"
         )
     resistance = pair_group.replace("post_", "")
     panels = _pair_panels(result, genes, pair_group)
