@@ -393,9 +393,11 @@ def check_range(
     rule: str,
     show: Iterable[str] = (),
     text_is_missing: bool = False,
+    text_rule: str = "values must be numbers",
 ) -> pd.Series:
     """Values of ``column`` as floats, recording values outside [``low``, ``high``] and text
-    (unless ``text_is_missing``: text is then read as a missing value, as before)."""
+    (unless ``text_is_missing``: text is then read as a missing value, as before).
+    ``text_rule`` is the rule a text value breaks, as the message states it."""
     raw = frame[column]
     v = pd.to_numeric(raw, errors="coerce").astype(float)
     if not text_is_missing:
@@ -406,7 +408,7 @@ def check_range(
             given & v.isna(),
             file=file,
             column=column,
-            rule="values must be numbers",
+            rule=text_rule,
             show=show,
         )
     out = pd.Series(False, index=frame.index)
@@ -422,28 +424,16 @@ def check_months(
     violations: list[Violation], frame: pd.DataFrame, column: str, file: str | Path
 ) -> pd.Series:
     """Survival times of ``column`` as floats (NaN = unknown), recording text and negative times."""
-    raw = frame[column]
-    v = pd.to_numeric(raw, errors="coerce")
-    given = raw.notna() & (raw.astype(str).str.strip() != "")
-    check_source(
+    return check_range(
         violations,
         frame,
-        given & v.isna(),
-        file=file,
-        column=column,
-        rule="survival times must be numbers (months)",
-        show=["patient_id"],
-    )
-    check_source(
-        violations,
-        frame,
-        (v < 0).to_numpy(),
-        file=file,
-        column=column,
+        column,
+        file,
+        low=0,
         rule="survival times cannot be negative",
         show=["patient_id"],
+        text_rule="survival times must be numbers (months)",
     )
-    return v.astype(float)
 
 
 def check_events(
