@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 ARGS ?=
+# The tests run in two processes (pytest-xdist); each test file stays in one of them.
+TEST_WORKERS ?= 2
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -30,7 +32,7 @@ book: $(STAMP)
 	$(VENV)/bin/icb-book run $(ARGS)
 
 test: $(STAMP) browser-deps lint
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(ARGS)
 
 # Ruff (lint and format, configured in pyproject.toml) is part of the tests.
 LINTED := src tests scripts bench

@@ -1,7 +1,15 @@
-"""Shared fixtures: paths to ../shared and one small simulated cohort per session."""
+"""Shared fixtures: paths to ../shared and each simulated cohort made once per test run.
+
+`make test` runs the tests in two processes (pytest-xdist, ``--dist loadgroup``). Each test
+file runs in one process, so its module fixtures are built once; the files that share the built
+book form one group. A simulated cohort is written once per run into the folder the processes
+share, under a lock, and read by both.
+"""
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -35,6 +43,36 @@ SMALL_N, SMALL_SEED = 800, 1
 DEFAULT_N, DEFAULT_SEED = 5000, 0
 
 
+#: Test files that use the built book run in one process, so the book is built once.
+BOOK_GROUP_FILES = ("test_book.py", "test_browser.py", "test_glue.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the tests by file (the book's files together) for ``--dist loadgroup``."""
+    for item in items:
+        name = item.path.name
+        item.add_marker(pytest.mark.xdist_group("book" if name in BOOK_GROUP_FILES else name))
+
+
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder every process of this test run shares."""
+    base = tmp_path_factory.getbasetemp()
+    # under pytest-xdist each worker's basetemp is a subfolder of the run's folder
+    return base.parent if base.name.startswith("popen-gw") else base
+
+
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
+    """``run_folder/name``, made by ``make(path)`` in the first process that asks, under a lock."""
+    path = run_folder(tmp_path_factory) / "shared" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (path.parent / f"{name}.done").exists():
+            make(path)
+            (path.parent / f"{name}.done").touch()
+    return path
+
+
 def _simulate_to(path: Path, n: int, seed: int) -> Path:
     from helpers.simulate import save_simulated, simulate_cohort
 
@@ -43,10 +81,15 @@ def _simulate_to(path: Path, n: int, seed: int) -> Path:
     return path
 
 
+def simulated_once(tmp_path_factory: pytest.TempPathFactory, name: str, n: int, seed: int) -> Path:
+    """A simulated cohort of ``n`` patients, simulated once per test run."""
+    return made_once(tmp_path_factory, name, lambda path: _simulate_to(path, n, seed))
+
+
 @pytest.fixture(scope="session")
 def small_cohort_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small simulated cohort (800 patients), simulated once per test session."""
-    return _simulate_to(tmp_path_factory.mktemp("cohorts") / "small", SMALL_N, SMALL_SEED)
+    """A small simulated cohort (800 patients), simulated once per test run."""
+    return simulated_once(tmp_path_factory, "small", SMALL_N, SMALL_SEED)
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +102,7 @@ def small_cohort(small_cohort_path: Path):
 @pytest.fixture(scope="session")
 def default_cohort_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default cohort (5,000 patients, seed 0): for tests that need its power."""
-    return _simulate_to(tmp_path_factory.mktemp("cohorts") / "default", DEFAULT_N, DEFAULT_SEED)
+    return simulated_once(tmp_path_factory, "default", DEFAULT_N, DEFAULT_SEED)
 
 
 @pytest.fixture(scope="session")
